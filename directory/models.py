@@ -1,0 +1,382 @@
+"""The directory's domain (DESIGN §3): where care is offered, at which level, and when."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Case, F, Func, IntegerField, Q, Value, When
+from django.utils import timezone
+
+from directory.choices import Day, NeighborhoodKind, Source, Status
+from directory.querysets import FacilityQuerySet, ProgramQuerySet
+
+
+class MinuteOfDay(Func):
+    """Minutes since midnight of a TIME column, as an integer both databases can index."""
+
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # SQLite stores TIME as 'HH:MM[:SS]' text.
+        template = (
+            "(CAST(substr(%(expressions)s, 1, 2) AS INTEGER) * 60"
+            " + CAST(substr(%(expressions)s, 4, 2) AS INTEGER))"
+        )
+        return self.as_sql(compiler, connection, template=template, **extra_context)
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        template = (
+            "(EXTRACT(HOUR FROM %(expressions)s) * 60 + EXTRACT(MINUTE FROM %(expressions)s))"
+            "::integer"
+        )
+        return self.as_sql(compiler, connection, template=template, **extra_context)
+
+
+def week_minute(day_field, time_field):
+    return F(day_field) * 1440 + MinuteOfDay(time_field)
+
+
+def week_minute_end(day_field, start_field, end_field):
+    """Return the end in minutes of the week; an end at or before the start is the next day."""
+    next_day = Case(When(**{f"{end_field}__lte": F(start_field)}, then=Value(1440)), default=0)
+    return F(day_field) * 1440 + MinuteOfDay(end_field) + next_day
+
+
+class ServiceArea(models.Model):
+    """One of the eight LA County Department of Mental Health Service Areas."""
+
+    number = models.PositiveSmallIntegerField(
+        primary_key=True, validators=[MinValueValidator(1), MaxValueValidator(8)]
+    )
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(number__gte=1, number__lte=8), name="service_area_number_1_to_8"
+            ),
+        ]
+
+    def __str__(self):
+        return f"SA {self.number} {self.name}"
+
+
+class Neighborhood(models.Model):
+    """An LA County Countywide Statistical Area with its centroid and service area."""
+
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=NeighborhoodKind.choices)
+    city = models.CharField(max_length=100, blank=True)
+    service_area = models.ForeignKey(
+        ServiceArea, on_delete=models.PROTECT, related_name="neighborhoods"
+    )
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+    population = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class CareLevel(models.Model):
+    """A level of care on the spectrum (DESIGN §2); its properties are data, not code."""
+
+    slug = models.SlugField(max_length=30, unique=True)
+    name = models.CharField(max_length=100)
+    rank = models.PositiveSmallIntegerField(unique=True)
+    lives_at_home = models.BooleanField()
+    round_the_clock = models.BooleanField()
+    summary = models.TextField(blank=True)
+    typical_intensity = models.CharField(max_length=200, blank=True)
+    asam_level = models.CharField("ASAM level", max_length=20, blank=True)
+    locus_level = models.CharField("LOCUS level", max_length=20, blank=True)
+    samhsa_codes = models.JSONField("SAMHSA setting codes", default=list, blank=True)
+
+    class Meta:
+        ordering = ["rank"]
+
+    def __str__(self):
+        return self.name
+
+
+class Organization(models.Model):
+    """The provider that runs one or more facilities."""
+
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Facility(models.Model):
+    """One site where care is offered."""
+
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="facilities",
+    )
+    street = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=2, default="CA", blank=True)
+    postal_code = models.CharField(max_length=10, blank=True)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    neighborhood = models.ForeignKey(
+        Neighborhood,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="facilities",
+    )
+    phone = models.CharField(max_length=40, blank=True)
+    website = models.URLField(max_length=300, blank=True)
+    # Codes and slugs from directory.choices; stored as JSON arrays so one row
+    # carries them (filtered with the `any_of` lookup, see directory.lookups).
+    languages = models.JSONField(default=list, blank=True)
+    payment = models.JSONField(default=list, blank=True)
+    open_24_7 = models.BooleanField("open 24/7", default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    verified_at = models.DateField(null=True, blank=True)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.CURATED)
+    # Incremented by every write; a write that read an older version is refused.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = FacilityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "slug"]
+        verbose_name_plural = "facilities"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__gte=-90, latitude__lte=90) | Q(latitude__isnull=True),
+                name="facility_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__gte=-180, longitude__lte=180) | Q(longitude__isnull=True),
+                name="facility_longitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__isnull=False, longitude__isnull=False),
+                name="facility_coordinates_both_or_neither",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="facility_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=Source.values), name="facility_source_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["latitude", "longitude"],
+                name="facility_published_coords",
+                condition=Q(status=Status.PUBLISHED),
+            ),
+            models.Index(
+                fields=["name", "slug"],
+                name="facility_published_name",
+                condition=Q(status=Status.PUBLISHED),
+            ),
+            models.Index(fields=["status", "neighborhood"], name="facility_status_neighborhood"),
+            models.Index(fields=["verified_at"], name="facility_verified_at"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def needs_verification(self):
+        """Return True when no curator has confirmed the listing within STALE_AFTER_DAYS.
+
+        A listing never verified (``verified_at`` empty) always needs verification.
+        """
+        if self.verified_at is None:
+            return True
+        age = timezone.localdate() - self.verified_at
+        return age.days > settings.STALE_AFTER_DAYS
+
+
+class Program(models.Model):
+    """A service offered at a facility at one care level."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="programs")
+    name = models.CharField(max_length=200)
+    care_level = models.ForeignKey(CareLevel, on_delete=models.PROTECT, related_name="programs")
+    description = models.TextField(blank=True)
+    dual_diagnosis = models.BooleanField(
+        default=False,
+        help_text="Treats co-occurring mental-health and substance-use disorders.",
+    )
+    detox = models.BooleanField(default=False, help_text="Medically supervised withdrawal.")
+    accepting_new_clients = models.BooleanField(default=True)
+    telehealth = models.BooleanField(default=False)
+    min_age = models.PositiveSmallIntegerField(null=True, blank=True)
+    max_age = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Maintained from the sessions by directory.services (one writer), so that
+    # the week-total filters are plain indexed comparisons.
+    days_per_week = models.PositiveSmallIntegerField(default=0, editable=False)
+    minutes_per_week = models.PositiveIntegerField(default=0, editable=False)
+
+    objects = ProgramQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["facility", "care_level__rank", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_age__isnull=True)
+                | Q(max_age__isnull=True)
+                | Q(min_age__lte=F("max_age")),
+                name="program_min_age_not_above_max_age",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_age__lte=150) | Q(min_age__isnull=True),
+                name="program_min_age_plausible",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_age__lte=150) | Q(max_age__isnull=True),
+                name="program_max_age_plausible",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["care_level", "facility"], name="program_level_facility"),
+            models.Index(fields=["minutes_per_week"], name="program_minutes_per_week"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.care_level_id and self.care_level.slug})"
+
+    @property
+    def hours_per_week(self):
+        return round(self.minutes_per_week / 60, 2)
+
+
+class Session(models.Model):
+    """A weekly meeting time of a program; an end at or before the start is the next day."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="sessions")
+    day = models.PositiveSmallIntegerField(choices=Day.choices)
+    starts_at = models.TimeField()
+    ends_at = models.TimeField()
+    start_minute = models.GeneratedField(
+        expression=week_minute("day", "starts_at"),
+        output_field=IntegerField(),
+        db_persist=True,
+    )
+    end_minute = models.GeneratedField(
+        expression=week_minute_end("day", "starts_at", "ends_at"),
+        output_field=IntegerField(),
+        db_persist=True,
+    )
+
+    class Meta:
+        ordering = ["day", "starts_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(day__lte=6), name="session_day_valid"),
+            models.CheckConstraint(
+                condition=~Q(starts_at=F("ends_at")), name="session_start_not_end"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["program", "start_minute", "end_minute"], name="session_span"),
+        ]
+
+    def __str__(self):
+        return f"{Day(self.day).label} {self.starts_at:%H:%M}–{self.ends_at:%H:%M}"
+
+
+class Hours(models.Model):
+    """A weekly open interval of a facility; several per day are allowed."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="hours")
+    day = models.PositiveSmallIntegerField(choices=Day.choices)
+    opens_at = models.TimeField()
+    closes_at = models.TimeField()
+    start_minute = models.GeneratedField(
+        expression=week_minute("day", "opens_at"),
+        output_field=IntegerField(),
+        db_persist=True,
+    )
+    end_minute = models.GeneratedField(
+        expression=week_minute_end("day", "opens_at", "closes_at"),
+        output_field=IntegerField(),
+        db_persist=True,
+    )
+
+    class Meta:
+        ordering = ["day", "opens_at"]
+        verbose_name = "opening hours"
+        verbose_name_plural = "opening hours"
+        constraints = [
+            models.CheckConstraint(condition=Q(day__lte=6), name="hours_day_valid"),
+            models.CheckConstraint(
+                condition=~Q(opens_at=F("closes_at")), name="hours_open_not_close"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["facility", "start_minute", "end_minute"], name="hours_span"),
+        ]
+
+    def __str__(self):
+        return f"{Day(self.day).label} {self.opens_at:%H:%M}–{self.closes_at:%H:%M}"
+
+
+class OpenSpan(models.Model):
+    """A facility's weekly open time with touching hours joined, derived from its hours.
+
+    Written only by ``directory.services.refresh_schedule``; it lets the
+    by-appointment rule ("open hours overlap a window by 60 continuous minutes")
+    run in SQL. ``end_minute`` may pass the end of the week (Sunday into Monday).
+    """
+
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="open_spans")
+    start_minute = models.IntegerField()
+    end_minute = models.IntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["facility", "start_minute", "end_minute"], name="open_span"),
+        ]
+
+    def __str__(self):
+        return f"{self.start_minute}–{self.end_minute}"
+
+
+class Closure(models.Model):
+    """An inclusive date range when a facility is closed (holidays)."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="closures")
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["starts_on", "ends_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(starts_on__lte=F("ends_on")), name="closure_starts_before_ends"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["facility", "starts_on", "ends_on"], name="closure_dates"),
+        ]
+
+    def __str__(self):
+        return f"{self.starts_on}–{self.ends_on} {self.reason}".strip()
