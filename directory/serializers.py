@@ -1,0 +1,303 @@
+"""Wire formats: the interchange file (DESIGN §6) and the API representations (DESIGN §5).
+
+The representation of a facility is the interchange record plus computed
+fields, so both are built from the same parts here. Serializers check shapes
+and the rules of directory.validation; they hold no other business logic.
+"""
+
+from rest_framework import serializers
+
+from directory import validation
+from directory.api.fields import (
+    ClockTimeField,
+    CodeListField,
+    DayField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictDateField,
+    StrictFloatField,
+    StrictIntegerField,
+)
+from directory.choices import LANGUAGE_CODES, Payment, Source, Status
+
+UNKNOWN_FIELD = "unknown field"
+# Fields of the API representation that an interchange file may carry (for
+# example when a response is saved and re-imported); they are ignored.
+SERVER_FIELDS = frozenset(
+    {"id", "distance_mi", "matched_program_ids", "needs_verification", "days_per_week"}
+    | {"hours_per_week"}
+)
+
+
+class StrictSerializer(serializers.Serializer):
+    """A serializer that reports keys it does not know instead of dropping them."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(
+                {"non_field_errors": [f"expected an object, got {type(data).__name__}"]}
+            )
+        unknown = set(data) - set(self.fields) - SERVER_FIELDS
+        errors = {}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            errors = dict(error.detail)
+        for name in sorted(unknown):
+            errors[name] = [UNKNOWN_FIELD]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+
+class ReferenceSlugField(StrictCharField):
+    """A slug naming a reference row (care level, neighborhood), checked against context.
+
+    The import service puts ``{slug: id}`` maps in the serializer context so a
+    file of thousands of records is checked without a query per record.
+    """
+
+    def __init__(self, *, context_key, unknown_message, **kwargs):
+        self.context_key = context_key
+        self.unknown_message = unknown_message
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return value.slug
+
+    def to_internal_value(self, data):
+        slug = super().to_internal_value(data)
+        if slug not in self.context[self.context_key]:
+            raise serializers.ValidationError(self.unknown_message.format(value=slug))
+        return slug
+
+
+class SessionSerializer(StrictSerializer):
+    day = DayField()
+    starts_at = ClockTimeField()
+    ends_at = ClockTimeField()
+
+    def validate(self, attrs):
+        problem = validation.interval_problem(attrs["day"], attrs["starts_at"], attrs["ends_at"])
+        if problem:
+            raise serializers.ValidationError({"ends_at": [problem]})
+        return attrs
+
+
+class HoursSerializer(StrictSerializer):
+    day = DayField()
+    opens_at = ClockTimeField()
+    closes_at = ClockTimeField()
+
+    def validate(self, attrs):
+        problem = validation.interval_problem(attrs["day"], attrs["opens_at"], attrs["closes_at"])
+        if problem:
+            raise serializers.ValidationError({"closes_at": [problem]})
+        return attrs
+
+
+class ClosureSerializer(StrictSerializer):
+    starts_on = StrictDateField()
+    ends_on = StrictDateField()
+    reason = StrictCharField(max_length=200, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        problem = validation.closure_range_problem(attrs["starts_on"], attrs["ends_on"])
+        if problem:
+            raise serializers.ValidationError({"ends_on": [problem]})
+        return attrs
+
+
+class OrganizationSerializer(StrictSerializer):
+    slug = serializers.SlugField(max_length=100)
+    name = StrictCharField(max_length=200)
+
+
+class AddressSerializer(StrictSerializer):
+    street = StrictCharField(max_length=200, allow_blank=True, default="")
+    city = StrictCharField(max_length=100, allow_blank=True, default="")
+    state = StrictCharField(max_length=2, allow_blank=True, default="CA")
+    postal_code = StrictCharField(max_length=10, allow_blank=True, default="")
+
+
+class ProgramRecordSerializer(StrictSerializer):
+    name = StrictCharField(max_length=200)
+    level = ReferenceSlugField(
+        source="care_level", context_key="care_levels", unknown_message=validation.UNKNOWN_LEVEL
+    )
+    description = StrictCharField(allow_blank=True, default="")
+    dual_diagnosis = StrictBooleanField(default=False)
+    detox = StrictBooleanField(default=False)
+    accepting_new_clients = StrictBooleanField(default=True)
+    telehealth = StrictBooleanField(default=False)
+    min_age = StrictIntegerField(min_value=0, max_value=150, allow_null=True, default=None)
+    max_age = StrictIntegerField(min_value=0, max_value=150, allow_null=True, default=None)
+    sessions = SessionSerializer(many=True, default=list)
+
+    def validate(self, attrs):
+        problem = validation.age_range_problem(attrs.get("min_age"), attrs.get("max_age"))
+        if problem:
+            raise serializers.ValidationError({"max_age": [problem]})
+        return attrs
+
+
+class FacilityRecordSerializer(StrictSerializer):
+    """One facility of the interchange file (DESIGN §6)."""
+
+    slug = serializers.SlugField(max_length=100)
+    name = StrictCharField(max_length=200)
+    description = StrictCharField(allow_blank=True, default="")
+    organization = OrganizationSerializer(allow_null=True, default=None)
+    address = AddressSerializer(source="*", required=False)
+    latitude = StrictFloatField(min_value=-90, max_value=90, allow_null=True, default=None)
+    longitude = StrictFloatField(min_value=-180, max_value=180, allow_null=True, default=None)
+    neighborhood = ReferenceSlugField(
+        context_key="neighborhoods",
+        unknown_message=validation.UNKNOWN_NEIGHBORHOOD,
+        allow_null=True,
+        default=None,
+    )
+    phone = StrictCharField(max_length=40, allow_blank=True, default="")
+    website = serializers.URLField(max_length=300, allow_blank=True, default="")
+    languages = CodeListField(
+        codes=LANGUAGE_CODES, unknown_message=validation.UNKNOWN_LANGUAGE, default=list
+    )
+    payment = CodeListField(
+        codes=frozenset(Payment.values), unknown_message=validation.UNKNOWN_PAYMENT, default=list
+    )
+    open_24_7 = StrictBooleanField(default=False)
+    hours = HoursSerializer(many=True, default=list)
+    closures = ClosureSerializer(many=True, default=list)
+    programs = ProgramRecordSerializer(many=True, default=list)
+    status = serializers.ChoiceField(choices=Status.choices, default=Status.DRAFT)
+    verified_at = StrictDateField(allow_null=True, default=None)
+    source = serializers.ChoiceField(choices=Source.choices, default=Source.CURATED)
+
+    def validate(self, attrs):
+        problem = validation.coordinates_problem(attrs.get("latitude"), attrs.get("longitude"))
+        if problem:
+            missing = "longitude" if attrs.get("longitude") is None else "latitude"
+            raise serializers.ValidationError({missing: [problem]})
+        return attrs
+
+
+# --- API representations (DESIGN §5) ---------------------------------------------------------
+
+
+class NeighborhoodSummarySerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    service_area = serializers.IntegerField(source="service_area_id")
+
+
+class ProgramSerializer(ProgramRecordSerializer):
+    id = serializers.IntegerField(read_only=True)
+    days_per_week = serializers.IntegerField(read_only=True)
+    hours_per_week = serializers.FloatField(read_only=True)
+
+    field_order = [
+        "id",
+        *ProgramRecordSerializer._declared_fields,
+        "days_per_week",
+        "hours_per_week",
+    ]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        return {name: fields[name] for name in self.field_order}
+
+
+class FacilitySerializer(FacilityRecordSerializer):
+    """A facility as the API shows it: the record plus computed fields."""
+
+    neighborhood = NeighborhoodSummarySerializer(allow_null=True, read_only=True)
+    programs = ProgramSerializer(many=True, read_only=True)
+    needs_verification = serializers.BooleanField(read_only=True)
+    distance_mi = serializers.SerializerMethodField()
+
+    field_order = [*FacilityRecordSerializer._declared_fields, "needs_verification", "distance_mi"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        return {name: fields[name] for name in self.field_order}
+
+    def get_distance_mi(self, facility) -> float | None:
+        distance = getattr(facility, "distance_mi", None)
+        return None if distance is None else round(distance, 2)
+
+
+class FacilitySearchResultSerializer(FacilitySerializer):
+    matched_program_ids = serializers.SerializerMethodField()
+
+    field_order = [*FacilitySerializer.field_order, "matched_program_ids"]
+
+    def get_matched_program_ids(self, facility) -> list[int]:
+        return [program.id for program in facility.programs.all() if program.matched]
+
+
+class FacilitySummarySerializer(serializers.Serializer):
+    """The facility embedded in a program search result."""
+
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    organization = OrganizationSerializer(allow_null=True)
+    address = AddressSerializer(source="*")
+    latitude = serializers.FloatField(allow_null=True)
+    longitude = serializers.FloatField(allow_null=True)
+    neighborhood = NeighborhoodSummarySerializer(allow_null=True)
+    phone = serializers.CharField()
+    website = serializers.CharField()
+    languages = serializers.ListField(child=serializers.CharField())
+    payment = serializers.ListField(child=serializers.CharField())
+    open_24_7 = serializers.BooleanField()
+    hours = HoursSerializer(many=True)
+    verified_at = serializers.DateField(allow_null=True)
+    needs_verification = serializers.BooleanField()
+    distance_mi = serializers.SerializerMethodField()
+
+    def get_distance_mi(self, facility) -> float | None:
+        distance = getattr(facility, "distance_mi", None)
+        return None if distance is None else round(distance, 2)
+
+
+class ProgramSearchResultSerializer(ProgramSerializer):
+    facility = FacilitySummarySerializer(read_only=True)
+
+    field_order = [*ProgramSerializer.field_order, "facility"]
+
+    def to_representation(self, program):
+        representation = super().to_representation(program)
+        # The distance is annotated on the program (to order by it) but belongs to its facility.
+        distance = getattr(program, "distance_mi", None)
+        representation["facility"]["distance_mi"] = None if distance is None else round(distance, 2)
+        return representation
+
+
+class CareLevelSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    rank = serializers.IntegerField()
+    lives_at_home = serializers.BooleanField()
+    round_the_clock = serializers.BooleanField()
+    summary = serializers.CharField()
+    typical_intensity = serializers.CharField()
+    asam_level = serializers.CharField()
+    locus_level = serializers.CharField()
+    samhsa_codes = serializers.ListField(child=serializers.CharField())
+
+
+class ServiceAreaSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+
+
+class NeighborhoodSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    city = serializers.CharField()
+    service_area = serializers.IntegerField(source="service_area_id")
+    latitude = serializers.FloatField()
+    longitude = serializers.FloatField()
+    population = serializers.IntegerField()
