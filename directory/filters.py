@@ -1,0 +1,507 @@
+"""Search filters of DESIGN §5 for facilities and programs.
+
+Program-level filters must all hold for the same program, so they are not
+applied one by one across the facility→program relation (which would mean
+"some program for each condition"). Instead they narrow one program queryset,
+and a facility matches when one of those programs is its own. Each filter only
+parses and checks its parameter; what it means lives in directory.querysets.
+"""
+
+import math
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import F
+
+from directory import schedule
+from directory.choices import LANGUAGE_CODES, Payment
+from directory.models import CareLevel, Facility, Neighborhood, Program
+
+UNKNOWN_PARAMETER = "unknown query parameter"
+UNKNOWN_PARAMETER_HINT = "unknown query parameter; did you mean '{suggestion}'?"
+NUL_CHARACTER = "must not contain a NUL character"
+UNKNOWN_LEVEL = "unknown care level '{value}'; expected one of {choices}"
+UNKNOWN_NEIGHBORHOOD = "unknown neighborhood '{value}'"
+UNKNOWN_LANGUAGE = (
+    "unknown language '{value}': expected ISO 639-1 two-letter codes (e.g. es, ko) or asl"
+)
+UNKNOWN_PAYMENT = "unknown payment option '{value}'; expected one of {choices}"
+INVALID_SERVICE_AREA = "invalid service area '{value}': expected a number from 1 to 8"
+INVALID_BOOLEAN = "expected true or false, got '{value}'"
+INVALID_AGE = "expected an age in whole years from 0 to 150, got '{value}'"
+INVALID_NEAR = "expected LAT,LNG in decimal degrees (e.g. 34.0779,-118.2606), got '{value}'"
+NEAR_OUT_OF_RANGE = "latitude must be within -90..90 and longitude within -180..180, got '{value}'"
+INVALID_RADIUS = "expected miles greater than 0 and at most 100, got '{value}'"
+RADIUS_WITHOUT_NEAR = "radius_mi needs near=LAT,LNG"
+DISTANCE_WITHOUT_NEAR = "ordering=distance needs near=LAT,LNG"
+INVALID_DAYS_PER_WEEK = "expected a whole number of days from 1 to 7, got '{value}'"
+INVALID_HOURS_PER_WEEK = "expected hours from 0 to 168, got '{value}'"
+HOURS_RANGE = "min_hours_per_week is above max_hours_per_week"
+EMPTY_VALUE = "must not be empty"
+Q_TOO_LONG = "at most {limit} characters, got {length}"
+Q_LIMIT = 200
+DEFAULT_RADIUS_MI = 10.0
+MAX_RADIUS_MI = 100.0
+# Parameters handled by the views and pagination rather than by a filter.
+PAGING_PARAMETERS = frozenset({"page", "page_size", "format"})
+
+
+class ListWidget(forms.Widget):
+    """Read a parameter given as repeats, comma-separated values, or both."""
+
+    def __init__(self, *, split_commas=True):
+        super().__init__()
+        self.split_commas = split_commas
+
+    def value_from_datadict(self, data, files, name):
+        values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
+        values = [value for value in values if value is not None]
+        if self.split_commas:
+            values = [part for value in values for part in value.split(",")]
+        return values
+
+    def value_omitted_from_data(self, data, files, name):
+        return name not in data
+
+
+class CodeListField(forms.Field):
+    """A list of codes, each checked against a vocabulary; "any of" in the filter."""
+
+    widget = ListWidget
+
+    def __init__(self, *, allowed, message, **kwargs):
+        self.allowed = allowed
+        self.message = message
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, values):
+        if not values:
+            return None
+        cleaned = [value.strip() for value in values]
+        if any(not value for value in cleaned):
+            raise ValidationError(EMPTY_VALUE, code="empty")
+        allowed = self.allowed() if callable(self.allowed) else self.allowed
+        unknown = [value for value in cleaned if value not in allowed]
+        if unknown:
+            raise ValidationError(
+                [ValidationError(self.message.format(value=value[:50])) for value in unknown]
+            )
+        return sorted(set(cleaned))
+
+
+class ServiceAreaListField(forms.Field):
+    widget = ListWidget
+
+    def to_python(self, values):
+        if not values:
+            return None
+        numbers = []
+        for value in values:
+            text = value.strip()
+            if not (text.isascii() and text.isdigit() and 1 <= int(text) <= 8):
+                raise ValidationError(INVALID_SERVICE_AREA.format(value=value[:50]))
+            numbers.append(int(text))
+        return sorted(set(numbers))
+
+
+class StrictBooleanField(forms.Field):
+    """true/false (also 1/0, any case); anything else is an error, never "no filter"."""
+
+    TRUE = frozenset({"true", "1"})
+    FALSE = frozenset({"false", "0"})
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        text = value.strip().lower()
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise ValidationError(INVALID_BOOLEAN.format(value=value[:50]))
+
+
+class BoundedNumberField(forms.Field):
+    """A finite number within [minimum, maximum] (optionally excluding the minimum)."""
+
+    def __init__(self, *, minimum, maximum, message, whole=False, exclusive_minimum=False, **kw):
+        self.minimum, self.maximum = minimum, maximum
+        self.message, self.whole, self.exclusive_minimum = message, whole, exclusive_minimum
+        kw.setdefault("required", False)
+        super().__init__(**kw)
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        try:
+            number = int(value) if self.whole else float(value)
+        except (TypeError, ValueError):
+            raise ValidationError(self.message.format(value=value[:50])) from None
+        below = number <= self.minimum if self.exclusive_minimum else number < self.minimum
+        if not math.isfinite(number) or below or number > self.maximum:
+            raise ValidationError(self.message.format(value=value[:50]))
+        return number
+
+
+class PointField(forms.Field):
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        parts = value.split(",")
+        try:
+            latitude, longitude = (float(part) for part in parts)
+        except ValueError:
+            raise ValidationError(INVALID_NEAR.format(value=value[:50])) from None
+        if not (math.isfinite(latitude) and math.isfinite(longitude)):
+            raise ValidationError(INVALID_NEAR.format(value=value[:50]))
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            raise ValidationError(NEAR_OUT_OF_RANGE.format(value=value[:50]))
+        return latitude, longitude
+
+
+class WindowListField(forms.Field):
+    """The client's free weekly windows; repeatable only (commas belong to the day list)."""
+
+    widget = ListWidget(split_commas=False)
+
+    def to_python(self, values):
+        if not values:
+            return None
+        windows = []
+        errors = []
+        for value in values:
+            try:
+                windows.extend(schedule.parse_window(value))
+            except schedule.ScheduleError as error:
+                errors.append(ValidationError(str(error)))
+        if errors:
+            raise ValidationError(errors)
+        return windows
+
+
+class InstantField(forms.Field):
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        try:
+            return schedule.parse_instant(value)
+        except schedule.ScheduleError as error:
+            raise ValidationError(str(error)) from None
+
+
+class KeywordsField(forms.CharField):
+    def to_python(self, value):
+        value = super().to_python(value)
+        if len(value) > Q_LIMIT:
+            raise ValidationError(Q_TOO_LONG.format(limit=Q_LIMIT, length=len(value)))
+        return value.split() or None
+
+
+class CareLevelField(forms.Field):
+    """A care level given by slug; its rank is what min_level/max_level compare."""
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        levels = {level.slug: level for level in CareLevel.objects.order_by("rank")}
+        if value not in levels:
+            raise ValidationError(UNKNOWN_LEVEL.format(value=value[:50], choices=", ".join(levels)))
+        return levels[value]
+
+
+def care_level_slugs():
+    return set(CareLevel.objects.values_list("slug", flat=True))
+
+
+def neighborhood_slugs():
+    return set(Neighborhood.objects.values_list("slug", flat=True))
+
+
+class SearchForm(forms.Form):
+    """Reject what a typo would otherwise silently drop: unknown parameters and NULs."""
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self.data:
+            if any("\x00" in value for value in self.data.getlist(name)):
+                self._errors[name] = self.error_class([NUL_CHARACTER])
+        known = set(self.fields) | PAGING_PARAMETERS
+        for name in sorted(set(self.data) - known):
+            self._errors[name] = self.error_class([self.unknown_message(name, known)])
+        if cleaned.get("radius_mi") is not None and cleaned.get("near") is None:
+            self._errors.setdefault("radius_mi", self.error_class([RADIUS_WITHOUT_NEAR]))
+        if cleaned.get("ordering") == "distance" and cleaned.get("near") is None:
+            self._errors.setdefault("ordering", self.error_class([DISTANCE_WITHOUT_NEAR]))
+        minimum = cleaned.get("min_hours_per_week")
+        maximum = cleaned.get("max_hours_per_week")
+        if minimum is not None and maximum is not None and minimum > maximum:
+            self._errors.setdefault("min_hours_per_week", self.error_class([HOURS_RANGE]))
+        return cleaned
+
+    @staticmethod
+    def unknown_message(name, known):
+        import difflib
+
+        close = difflib.get_close_matches(name, sorted(known), n=1)
+        return UNKNOWN_PARAMETER_HINT.format(suggestion=close[0]) if close else UNKNOWN_PARAMETER
+
+
+class Filter(django_filters.Filter):
+    """A filter that only parses; SearchFilterSet applies it at the program or facility level."""
+
+    def __init__(self, *, level, field_class, **kwargs):
+        self.level = level
+        self.field_class = field_class
+        super().__init__(**kwargs)
+
+
+def _filter(level, field_class, label, **field_kwargs):
+    return Filter(level=level, field_class=field_class, label=label, **field_kwargs)
+
+
+PROGRAM, FACILITY, NONE = "program", "facility", None
+
+
+class SearchFilterSet(django_filters.FilterSet):
+    level = _filter(
+        PROGRAM,
+        CodeListField,
+        "Care level slug(s), any of",
+        allowed=care_level_slugs,
+        message="unknown care level '{value}'",
+    )
+    min_level = _filter(PROGRAM, CareLevelField, "Lowest care level (by rank, inclusive)")
+    max_level = _filter(PROGRAM, CareLevelField, "Highest care level (by rank, inclusive)")
+    lives_at_home = _filter(PROGRAM, StrictBooleanField, "The client lives at home")
+    dual_diagnosis = _filter(PROGRAM, StrictBooleanField, "Treats co-occurring disorders")
+    detox = _filter(PROGRAM, StrictBooleanField, "Medically supervised withdrawal")
+    accepting = _filter(PROGRAM, StrictBooleanField, "Accepting new clients")
+    telehealth = _filter(PROGRAM, StrictBooleanField, "Offers telehealth")
+    age = _filter(
+        PROGRAM,
+        BoundedNumberField,
+        "An age the program serves",
+        minimum=0,
+        maximum=150,
+        whole=True,
+        message=INVALID_AGE,
+    )
+    available = _filter(PROGRAM, WindowListField, "The client's free windows, DAYS@HH:MM-HH:MM")
+    max_days_per_week = _filter(
+        PROGRAM,
+        BoundedNumberField,
+        "At most this many days a week",
+        minimum=1,
+        maximum=7,
+        whole=True,
+        message=INVALID_DAYS_PER_WEEK,
+    )
+    min_hours_per_week = _filter(
+        PROGRAM,
+        BoundedNumberField,
+        "At least this many hours a week",
+        minimum=0,
+        maximum=168,
+        message=INVALID_HOURS_PER_WEEK,
+    )
+    max_hours_per_week = _filter(
+        PROGRAM,
+        BoundedNumberField,
+        "At most this many hours a week",
+        minimum=0,
+        maximum=168,
+        message=INVALID_HOURS_PER_WEEK,
+    )
+    neighborhood = _filter(
+        FACILITY,
+        CodeListField,
+        "Neighborhood slug(s), any of",
+        allowed=neighborhood_slugs,
+        message=UNKNOWN_NEIGHBORHOOD,
+    )
+    service_area = _filter(FACILITY, ServiceAreaListField, "Service area number(s) 1-8, any of")
+    near = _filter(FACILITY, PointField, "LAT,LNG: only facilities within radius_mi")
+    radius_mi = _filter(
+        FACILITY,
+        BoundedNumberField,
+        "Radius in miles around near (default 10)",
+        minimum=0,
+        maximum=MAX_RADIUS_MI,
+        exclusive_minimum=True,
+        message=INVALID_RADIUS,
+    )
+    open_at = _filter(FACILITY, InstantField, "Open at this ISO 8601 instant")
+    open_now = _filter(FACILITY, StrictBooleanField, "Open now (false does not filter)")
+    language = _filter(
+        FACILITY,
+        CodeListField,
+        "Language code(s), any of",
+        allowed=LANGUAGE_CODES,
+        message=UNKNOWN_LANGUAGE,
+    )
+    payment = _filter(
+        FACILITY,
+        CodeListField,
+        "Payment option(s), any of",
+        allowed=frozenset(Payment.values),
+        message=UNKNOWN_PAYMENT.format(value="{value}", choices=", ".join(sorted(Payment.values))),
+    )
+    q = _filter(FACILITY, KeywordsField, "Keywords; all must match", required=False)
+    ordering = _filter(
+        NONE,
+        forms.ChoiceField,
+        "Order of results",
+        choices=[(c, c) for c in ("name", "-name", "distance", "-verified_at", "level")],
+    )
+
+    class Meta:
+        form = SearchForm
+        fields = []
+
+    # --- applying the filters --------------------------------------------------------------
+
+    def matching_programs(self, data):
+        """Return the programs satisfying every program-level filter, or None if none is given."""
+        if not any(data.get(name) is not None for name in self.names_at(PROGRAM)):
+            return None
+        programs = Program.objects.all()
+        if data.get("level"):
+            programs = programs.filter(care_level__slug__in=data["level"])
+        if data.get("min_level"):
+            programs = programs.at_least_level(data["min_level"])
+        if data.get("max_level"):
+            programs = programs.at_most_level(data["max_level"])
+        if data.get("lives_at_home") is not None:
+            programs = programs.lives_at_home(data["lives_at_home"])
+        for name, field in (
+            ("dual_diagnosis", "dual_diagnosis"),
+            ("detox", "detox"),
+            ("accepting", "accepting_new_clients"),
+            ("telehealth", "telehealth"),
+        ):
+            if data.get(name) is not None:
+                programs = programs.filter(**{field: data[name]})
+        if data.get("age") is not None:
+            programs = programs.serving_age(data["age"])
+        if data.get("available"):
+            programs = programs.fitting_windows(data["available"])
+        if data.get("max_days_per_week") is not None:
+            programs = programs.meeting_at_most_days(data["max_days_per_week"])
+        if data.get("min_hours_per_week") is not None or data.get("max_hours_per_week") is not None:
+            programs = programs.weekly_hours_between(
+                data.get("min_hours_per_week"), data.get("max_hours_per_week")
+            )
+        return programs
+
+    def matching_facilities(self, facilities, data, *, now):
+        """Return the facilities satisfying every facility-level filter."""
+        if data.get("neighborhood"):
+            facilities = facilities.filter(neighborhood__slug__in=data["neighborhood"])
+        if data.get("service_area"):
+            facilities = facilities.in_service_areas(data["service_area"])
+        if data.get("near"):
+            radius = data.get("radius_mi") or DEFAULT_RADIUS_MI
+            facilities = facilities.near(*data["near"], radius)
+        if data.get("open_at"):
+            facilities = facilities.open_at(data["open_at"])
+        if data.get("open_now"):
+            facilities = facilities.open_at(now)
+        if data.get("language"):
+            facilities = facilities.speaking(data["language"])
+        if data.get("payment"):
+            facilities = facilities.accepting_payment(data["payment"])
+        if data.get("q"):
+            facilities = facilities.matching_text(data["q"])
+        return facilities
+
+    def names_at(self, level):
+        return [name for name, f in self.filters.items() if f.level == level]
+
+    def resolve_ordering(self, data):
+        """Return the requested ordering, else distance with near, else None (name or rank)."""
+        if data.get("ordering"):
+            return data["ordering"]
+        return "distance" if data.get("near") else None
+
+
+class FacilityFilterSet(SearchFilterSet):
+    class Meta(SearchFilterSet.Meta):
+        model = Facility
+
+    def filter_queryset(self, queryset):
+        from django.utils import timezone
+
+        data = self.form.cleaned_data
+        programs = self.matching_programs(data)
+        facilities = self.matching_facilities(queryset, data, now=timezone.now())
+        if programs is not None:
+            facilities = facilities.offering(programs)
+        ordering = self.resolve_ordering(data)
+        if ordering == "distance":
+            facilities = facilities.order_by("distance_mi", "name", "slug")
+        elif ordering == "-verified_at":
+            facilities = facilities.order_by(F("verified_at").desc(nulls_last=True), "name", "slug")
+        elif ordering == "level":
+            facilities = facilities.with_lowest_rank(
+                programs if programs is not None else Program.objects.all()
+            ).order_by(F("lowest_rank").asc(nulls_last=True), "name", "slug")
+        elif ordering == "-name":
+            facilities = facilities.order_by("-name", "-slug")
+        elif ordering is None and data.get("q") and connection.vendor == "postgresql":
+            facilities = facilities.ranked_by_text(data["q"]).order_by("-text_rank", "name", "slug")
+        else:
+            facilities = facilities.order_by("name", "slug")
+        return facilities.with_matched_programs(programs)
+
+
+class ProgramFilterSet(SearchFilterSet):
+    class Meta(SearchFilterSet.Meta):
+        model = Program
+
+    def filter_queryset(self, queryset):
+        from django.db.models import Exists, OuterRef
+        from django.utils import timezone
+
+        data = self.form.cleaned_data
+        programs = self.matching_programs(data)
+        if programs is not None:
+            queryset = queryset.filter(pk__in=programs.values("pk"))
+        facility_filters = [name for name in self.names_at(FACILITY) if data.get(name)]
+        if facility_filters:
+            facilities = self.matching_facilities(
+                Facility.objects.published(), data, now=timezone.now()
+            )
+            queryset = queryset.filter(Exists(facilities.filter(pk=OuterRef("facility_id"))))
+        if data.get("near"):
+            queryset = queryset.with_distance(*data["near"])
+        ordering = self.resolve_ordering(data)
+        order = {
+            "distance": ["distance_mi", "name", "id"],
+            "-verified_at": [F("facility__verified_at").desc(nulls_last=True), "name", "id"],
+            "level": ["care_level__rank", "name", "id"],
+            "-name": ["-name", "-id"],
+        }.get(ordering, ["name", "facility__name", "id"])
+        return queryset.order_by(*order).for_search_results()
+
+
+class NeighborhoodFilterSet(django_filters.FilterSet):
+    service_area = _filter(NONE, ServiceAreaListField, "Service area number(s) 1-8, any of")
+    q = _filter(NONE, forms.CharField, "Part of the neighborhood's name", required=False)
+
+    class Meta:
+        model = Neighborhood
+        form = SearchForm
+        fields = []
+
+    def filter_queryset(self, queryset):
+        data = self.form.cleaned_data
+        if data.get("service_area"):
+            queryset = queryset.filter(service_area__in=data["service_area"])
+        if data.get("q"):
+            if len(data["q"]) > Q_LIMIT:
+                return queryset.none()
+            queryset = queryset.filter(name__icontains=data["q"].strip())
+        return queryset

@@ -1,0 +1,332 @@
+"""Named read predicates over facilities and programs: the search rules of DESIGN §5.
+
+Each predicate is a queryset method so that filters, views, the admin and the
+benchmark say the same thing in the same words. Time rules come from
+``directory.schedule`` (pure Python); these methods only translate them to SQL.
+"""
+
+import math
+
+from django.db import connection, models
+from django.db.models import (
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import ASin, Cos, Power, Radians, Sin, Sqrt
+from django.db.models.lookups import Exact
+
+from directory import schedule
+
+EARTH_RADIUS_MI = 3958.8
+MILES_PER_DEGREE_LATITUDE = 69.0
+# By-appointment care fits a client's window when the facility is open for at
+# least this long, continuously, inside it (DESIGN §5).
+BY_APPOINTMENT_MINIMUM_MINUTES = 60
+SEARCH_CONFIG = "english"
+
+
+def great_circle_miles(latitude, longitude, *, prefix=""):
+    """Return an expression for the haversine distance in miles from a point to a facility."""
+    lat = Radians(F(f"{prefix}latitude"))
+    lng = Radians(F(f"{prefix}longitude"))
+    lat0 = math.radians(latitude)
+    lng0 = math.radians(longitude)
+    half_dlat = Sin((lat - Value(lat0)) / 2)
+    half_dlng = Sin((lng - Value(lng0)) / 2)
+    a = Power(half_dlat, 2) + Value(math.cos(lat0)) * Cos(lat) * Power(half_dlng, 2)
+    return Value(2 * EARTH_RADIUS_MI) * ASin(Sqrt(a))
+
+
+def bounding_box(latitude, longitude, radius_mi, *, prefix=""):
+    """Return a Q for the latitude/longitude box around a circle, answerable from an index.
+
+    The box contains the circle, so it never drops a facility the distance test keeps.
+    """
+    dlat = radius_mi / MILES_PER_DEGREE_LATITUDE
+    # Near the poles the longitude span grows without bound; clamp the cosine.
+    cos_lat = max(math.cos(math.radians(latitude)), 1e-6)
+    dlng = min(radius_mi / (MILES_PER_DEGREE_LATITUDE * cos_lat), 180.0)
+    return Q(
+        **{
+            f"{prefix}latitude__gte": latitude - dlat,
+            f"{prefix}latitude__lte": latitude + dlat,
+            f"{prefix}longitude__gte": longitude - dlng,
+            f"{prefix}longitude__lte": longitude + dlng,
+        }
+    )
+
+
+def text_document(*fields):
+    """Return the PostgreSQL text-search vector of these columns (the GIN indexes' expression)."""
+    from django.contrib.postgres.search import SearchVector
+
+    return SearchVector(*fields, config=SEARCH_CONFIG)
+
+
+def _within_any(bounds):
+    """Return a Q: the row's [start_minute, end_minute] lies inside one of the (lo, hi) bounds."""
+    inside = Q(pk__in=[])
+    for lo, hi in bounds:
+        inside |= Q(start_minute__gte=lo, end_minute__lte=hi)
+    return inside
+
+
+class ProgramQuerySet(models.QuerySet):
+    def visible(self):
+        """Return programs of published facilities, the only ones anonymous users see."""
+        return self.filter(facility__status="published")
+
+    def at_levels(self, care_levels):
+        return self.filter(care_level__in=care_levels)
+
+    def at_least_level(self, care_level):
+        """Return programs at this level or a more intensive one (by rank, inclusive)."""
+        return self.filter(care_level__rank__gte=care_level.rank)
+
+    def at_most_level(self, care_level):
+        return self.filter(care_level__rank__lte=care_level.rank)
+
+    def lives_at_home(self, value):
+        """Return programs whose level lets the client live at home (or, with False, not)."""
+        return self.filter(care_level__lives_at_home=value)
+
+    def serving_age(self, age):
+        """Return programs serving this age; a missing bound is open."""
+        return self.filter(
+            Q(min_age__isnull=True) | Q(min_age__lte=age),
+            Q(max_age__isnull=True) | Q(max_age__gte=age),
+        )
+
+    def meeting_at_most_days(self, days):
+        """Return programs meeting on at most this many days a week.
+
+        A program without sessions (days_per_week 0) is by appointment and counts as one day.
+        """
+        if days < 1:
+            return self.none()
+        return self.filter(days_per_week__lte=days)
+
+    def weekly_hours_between(self, minimum=None, maximum=None):
+        """Return programs whose sessions add up to between these hours a week (inclusive)."""
+        queryset = self
+        if minimum is not None:
+            queryset = queryset.filter(minutes_per_week__gte=math.ceil(minimum * 60 - 1e-9))
+        if maximum is not None:
+            queryset = queryset.filter(minutes_per_week__lte=math.floor(maximum * 60 + 1e-9))
+        return queryset
+
+    def fitting_windows(self, windows):
+        """Return programs a client can attend within these weekly windows (DESIGN §5).
+
+        A program with sessions fits when each session lies inside one window; a
+        program without sessions (by appointment) fits when its facility is open
+        24/7 or its joined open hours overlap one window by at least an hour; a
+        round-the-clock level never fits.
+        """
+        from directory.models import OpenSpan, Session
+
+        windows = list(windows)
+        sessions = Session.objects.filter(program=OuterRef("pk"))
+        inside = _within_any(b for window in windows for b in window.containment_bounds())
+        overlapping = Q(pk__in=[])
+        for window in windows:
+            for start_at_most, end_at_least in window.overlap_bounds(
+                BY_APPOINTMENT_MINIMUM_MINUTES
+            ):
+                overlapping |= Q(start_minute__lte=start_at_most, end_minute__gte=end_at_least)
+        spans = OpenSpan.objects.filter(overlapping, facility=OuterRef("facility"))
+        with_sessions = Exists(sessions) & ~Exists(sessions.exclude(inside))
+        by_appointment = ~Exists(sessions) & (Q(facility__open_24_7=True) | Exists(spans))
+        return self.filter(care_level__round_the_clock=False).filter(with_sessions | by_appointment)
+
+    def with_distance(self, latitude, longitude):
+        """Annotate ``distance_mi``: great-circle miles from the point to the program's facility."""
+        return self.annotate(
+            distance_mi=great_circle_miles(latitude, longitude, prefix="facility__")
+        )
+
+    def for_search_results(self):
+        """Return programs with their facility summary, in a fixed number of queries.
+
+        Queries: programs (with care level, facility, organization and neighborhood
+        joined), then one each for sessions and the facilities' hours.
+        """
+        from directory.models import Hours, Session
+
+        return self.select_related(
+            "care_level", "facility__organization", "facility__neighborhood"
+        ).prefetch_related(
+            Prefetch("sessions", queryset=Session.objects.order_by("day", "starts_at", "ends_at")),
+            Prefetch(
+                "facility__hours", queryset=Hours.objects.order_by("day", "opens_at", "closes_at")
+            ),
+        )
+
+    def for_representation(self):
+        """Return the programs with what their representation reads, in fixed queries."""
+        from directory.models import Session
+
+        return self.select_related("care_level").prefetch_related(
+            Prefetch("sessions", queryset=Session.objects.order_by("day", "starts_at", "ends_at"))
+        )
+
+
+class FacilityQuerySet(models.QuerySet):
+    def published(self):
+        """Return the facilities anonymous users may see."""
+        return self.filter(status="published")
+
+    def offering(self, programs):
+        """Return facilities with at least one of these programs (the same-program rule)."""
+        return self.filter(Exists(programs.filter(facility=OuterRef("pk"))))
+
+    def in_neighborhoods(self, neighborhoods):
+        return self.filter(neighborhood__in=neighborhoods)
+
+    def in_service_areas(self, numbers):
+        return self.filter(neighborhood__service_area__in=numbers)
+
+    def speaking(self, languages):
+        """Return facilities whose staff speak any of these languages."""
+        return self.filter(languages__any_of=languages)
+
+    def accepting_payment(self, options):
+        """Return facilities accepting any of these payment options."""
+        return self.filter(payment__any_of=options)
+
+    def near(self, latitude, longitude, radius_mi):
+        """Return facilities within radius_mi great-circle miles, annotated with distance_mi.
+
+        Facilities without coordinates never match. The bounding box comes first
+        so the database can use the coordinates index before computing distances.
+        """
+        return (
+            self.filter(bounding_box(latitude, longitude, radius_mi))
+            .annotate(distance_mi=great_circle_miles(latitude, longitude))
+            .filter(distance_mi__lte=radius_mi)
+        )
+
+    def open_at(self, instant):
+        """Return facilities open at this instant (DESIGN §4).
+
+        Open means: open_24_7 and not closed on the instant's local date, or an
+        hours interval contains the instant (edges included) and no closure
+        covers the date that interval started on.
+        """
+        from directory.models import Closure, Hours
+
+        probes = schedule.open_probes(instant)
+        open_now = Q(pk__in=[])
+        for probe in probes:
+            hours = Hours.objects.filter(
+                facility=OuterRef("pk"),
+                start_minute__gte=probe.first_start,
+                start_minute__lte=min(probe.last_start, probe.minute),
+                end_minute__gte=probe.minute,
+            )
+            closed = Closure.objects.filter(
+                facility=OuterRef("pk"),
+                starts_on__lte=probe.started_on,
+                ends_on__gte=probe.started_on,
+            )
+            open_now |= Exists(hours) & ~Exists(closed)
+        local_date = schedule.to_local(instant).date()
+        closed_today = Closure.objects.filter(
+            facility=OuterRef("pk"), starts_on__lte=local_date, ends_on__gte=local_date
+        )
+        always_open = Q(open_24_7=True) & ~Exists(closed_today)
+        return self.filter(always_open | open_now)
+
+    def matching_text(self, words):
+        """Return facilities where every word appears in the facility's, its organization's or
+        one of its programs' name or description.
+
+        PostgreSQL uses full-text search (English stemming, GIN-indexed vectors), where a
+        word that is an English stop word ("the") constrains nothing; SQLite matches each
+        word as a case-insensitive substring. Plain whole words match the same on both.
+        """
+        if connection.vendor == "postgresql":
+            return self._matching_text_postgresql(words)
+        from directory.models import Program
+
+        queryset = self
+        for word in words:
+            programs = Program.objects.filter(
+                Q(name__icontains=word) | Q(description__icontains=word), facility=OuterRef("pk")
+            )
+            queryset = queryset.filter(
+                Q(name__icontains=word)
+                | Q(description__icontains=word)
+                | Q(organization__name__icontains=word)
+                | Exists(programs)
+            )
+        return queryset
+
+    def _matching_text_postgresql(self, words):
+        from django.contrib.postgres.search import SearchQuery
+
+        from directory.models import Organization, Program
+
+        queryset = self.annotate(text_document=text_document("name", "description"))
+        for word in words:
+            query = SearchQuery(word, config=SEARCH_CONFIG, search_type="plain")
+            programs = Program.objects.annotate(
+                text_document=text_document("name", "description")
+            ).filter(text_document=query, facility=OuterRef("pk"))
+            organizations = Organization.objects.annotate(
+                text_document=text_document("name")
+            ).filter(text_document=query, pk=OuterRef("organization_id"))
+            stop_word = Exact(Func(query, function="numnode", output_field=IntegerField()), 0)
+            queryset = queryset.filter(
+                Q(text_document=query) | Exists(organizations) | Exists(programs) | Q(stop_word)
+            )
+        return queryset
+
+    def ranked_by_text(self, words):
+        """Annotate ``text_rank``: how well the facility's own name and description match."""
+        from django.contrib.postgres.search import SearchQuery, SearchRank
+
+        query = SearchQuery(" ".join(words), config=SEARCH_CONFIG, search_type="plain")
+        return self.annotate(text_rank=SearchRank(text_document("name", "description"), query))
+
+    def with_matched_programs(self, programs):
+        """Prefetch every program for the representation, marking those in ``programs``."""
+        from directory.models import Program
+
+        matched = Value(True) if programs is None else Exists(programs.filter(pk=OuterRef("pk")))
+        prefetched = (
+            Program.objects.for_representation()
+            .annotate(matched=matched)
+            .order_by("care_level__rank", "name", "id")
+        )
+        return self.for_representation(programs=prefetched)
+
+    def with_lowest_rank(self, programs):
+        """Annotate ``lowest_rank``: the rank of the least intensive of these programs."""
+        ranks = programs.filter(facility=OuterRef("pk")).order_by("care_level__rank")
+        return self.annotate(lowest_rank=Subquery(ranks.values("care_level__rank")[:1]))
+
+    def for_representation(self, programs=None):
+        """Return the facilities with everything their representation reads prefetched.
+
+        Queries: facilities (with organization and neighborhood joined), then one
+        each for programs (with care level), sessions, hours and closures.
+        """
+        from directory.models import Closure, Hours, Program
+
+        if programs is None:
+            programs = Program.objects.for_representation().order_by(
+                "care_level__rank", "name", "id"
+            )
+        return self.select_related("organization", "neighborhood").prefetch_related(
+            Prefetch("programs", queryset=programs),
+            Prefetch("hours", queryset=Hours.objects.order_by("day", "opens_at", "closes_at")),
+            Prefetch("closures", queryset=Closure.objects.order_by("starts_on", "ends_on", "id")),
+        )
