@@ -8,3 +8,4 @@ class DirectoryConfig(AppConfig):
 
     def ready(self):
         from directory import lookups  # noqa: F401  (registers the any_of lookup)
+        from directory.api import schema  # noqa: F401  (registers the OpenAPI extension)

@@ -250,16 +250,36 @@ class SearchForm(forms.Form):
 
 
 class Filter(django_filters.Filter):
-    """A filter that only parses; SearchFilterSet applies it at the program or facility level."""
+    """A filter that only parses; SearchFilterSet applies it at the program or facility level.
 
-    def __init__(self, *, level, field_class, **kwargs):
+    ``schema`` and ``example`` document the parameter in OpenAPI (directory.api.schema);
+    ``many`` marks a list parameter.
+    """
+
+    def __init__(self, *, level, field_class, schema, example, many=False, **kwargs):
         self.level = level
         self.field_class = field_class
+        self.schema = schema
+        self.example = example
+        self.many = many
         super().__init__(**kwargs)
 
 
-def _filter(level, field_class, label, **field_kwargs):
-    return Filter(level=level, field_class=field_class, label=label, **field_kwargs)
+def _filter(level, field_class, label, *, schema, example, many=False, **field_kwargs):
+    return Filter(
+        level=level,
+        field_class=field_class,
+        label=label,
+        schema=schema,
+        example=example,
+        many=many,
+        **field_kwargs,
+    )
+
+
+BOOLEAN = {"type": "boolean"}
+STRING = {"type": "string"}
+LEVELS = {"type": "string", "enum": ["outpatient", "iop", "php", "residential", "inpatient"]}
 
 
 PROGRAM, FACILITY, NONE = "program", "facility", None
@@ -272,14 +292,43 @@ class SearchFilterSet(django_filters.FilterSet):
         "Care level slug(s), any of",
         allowed=care_level_slugs,
         message="unknown care level '{value}'",
+        schema=LEVELS,
+        example="iop",
+        many=True,
     )
-    min_level = _filter(PROGRAM, CareLevelField, "Lowest care level (by rank, inclusive)")
-    max_level = _filter(PROGRAM, CareLevelField, "Highest care level (by rank, inclusive)")
-    lives_at_home = _filter(PROGRAM, StrictBooleanField, "The client lives at home")
-    dual_diagnosis = _filter(PROGRAM, StrictBooleanField, "Treats co-occurring disorders")
-    detox = _filter(PROGRAM, StrictBooleanField, "Medically supervised withdrawal")
-    accepting = _filter(PROGRAM, StrictBooleanField, "Accepting new clients")
-    telehealth = _filter(PROGRAM, StrictBooleanField, "Offers telehealth")
+    min_level = _filter(
+        PROGRAM,
+        CareLevelField,
+        "Lowest care level (by rank, inclusive)",
+        schema=LEVELS,
+        example="iop",
+    )
+    max_level = _filter(
+        PROGRAM,
+        CareLevelField,
+        "Highest care level (by rank, inclusive)",
+        schema=LEVELS,
+        example="php",
+    )
+    lives_at_home = _filter(
+        PROGRAM, StrictBooleanField, "The client lives at home", schema=BOOLEAN, example=True
+    )
+    dual_diagnosis = _filter(
+        PROGRAM, StrictBooleanField, "Treats co-occurring disorders", schema=BOOLEAN, example=True
+    )
+    detox = _filter(
+        PROGRAM,
+        StrictBooleanField,
+        "Medically supervised withdrawal",
+        schema=BOOLEAN,
+        example=False,
+    )
+    accepting = _filter(
+        PROGRAM, StrictBooleanField, "Accepting new clients", schema=BOOLEAN, example=True
+    )
+    telehealth = _filter(
+        PROGRAM, StrictBooleanField, "Offers telehealth", schema=BOOLEAN, example=True
+    )
     age = _filter(
         PROGRAM,
         BoundedNumberField,
@@ -288,8 +337,17 @@ class SearchFilterSet(django_filters.FilterSet):
         maximum=150,
         whole=True,
         message=INVALID_AGE,
+        schema={"type": "integer", "minimum": 0, "maximum": 150},
+        example=16,
     )
-    available = _filter(PROGRAM, WindowListField, "The client's free windows, DAYS@HH:MM-HH:MM")
+    available = _filter(
+        PROGRAM,
+        WindowListField,
+        "The client's free windows, DAYS@HH:MM-HH:MM",
+        schema={"type": "string", "pattern": r"^[a-z,-]+@\d{2}:\d{2}-\d{2}:\d{2}$"},
+        example="mon-fri@18:00-21:30",
+        many=True,
+    )
     max_days_per_week = _filter(
         PROGRAM,
         BoundedNumberField,
@@ -298,6 +356,8 @@ class SearchFilterSet(django_filters.FilterSet):
         maximum=7,
         whole=True,
         message=INVALID_DAYS_PER_WEEK,
+        schema={"type": "integer", "minimum": 1, "maximum": 7},
+        example=3,
     )
     min_hours_per_week = _filter(
         PROGRAM,
@@ -306,6 +366,8 @@ class SearchFilterSet(django_filters.FilterSet):
         minimum=0,
         maximum=168,
         message=INVALID_HOURS_PER_WEEK,
+        schema={"type": "number", "minimum": 0, "maximum": 168},
+        example=9,
     )
     max_hours_per_week = _filter(
         PROGRAM,
@@ -314,6 +376,8 @@ class SearchFilterSet(django_filters.FilterSet):
         minimum=0,
         maximum=168,
         message=INVALID_HOURS_PER_WEEK,
+        schema={"type": "number", "minimum": 0, "maximum": 168},
+        example=19,
     )
     neighborhood = _filter(
         FACILITY,
@@ -321,9 +385,25 @@ class SearchFilterSet(django_filters.FilterSet):
         "Neighborhood slug(s), any of",
         allowed=neighborhood_slugs,
         message=UNKNOWN_NEIGHBORHOOD,
+        schema=STRING,
+        example="echo-park",
+        many=True,
     )
-    service_area = _filter(FACILITY, ServiceAreaListField, "Service area number(s) 1-8, any of")
-    near = _filter(FACILITY, PointField, "LAT,LNG: only facilities within radius_mi")
+    service_area = _filter(
+        FACILITY,
+        ServiceAreaListField,
+        "Service area number(s) 1-8, any of",
+        schema={"type": "integer", "minimum": 1, "maximum": 8},
+        example=4,
+        many=True,
+    )
+    near = _filter(
+        FACILITY,
+        PointField,
+        "LAT,LNG: only facilities within radius_mi",
+        schema={"type": "string", "pattern": r"^-?\d+(\.\d+)?,-?\d+(\.\d+)?$"},
+        example="34.0779,-118.2606",
+    )
     radius_mi = _filter(
         FACILITY,
         BoundedNumberField,
@@ -332,15 +412,38 @@ class SearchFilterSet(django_filters.FilterSet):
         maximum=MAX_RADIUS_MI,
         exclusive_minimum=True,
         message=INVALID_RADIUS,
+        schema={
+            "type": "number",
+            "exclusiveMinimum": True,
+            "minimum": 0,
+            "maximum": 100,
+            "default": 10,
+        },
+        example=5,
     )
-    open_at = _filter(FACILITY, InstantField, "Open at this ISO 8601 instant")
-    open_now = _filter(FACILITY, StrictBooleanField, "Open now (false does not filter)")
+    open_at = _filter(
+        FACILITY,
+        InstantField,
+        "Open at this ISO 8601 instant",
+        schema={"type": "string", "format": "date-time"},
+        example="2026-12-01T18:30:00-08:00",
+    )
+    open_now = _filter(
+        FACILITY,
+        StrictBooleanField,
+        "Open now (false does not filter)",
+        schema=BOOLEAN,
+        example=True,
+    )
     language = _filter(
         FACILITY,
         CodeListField,
         "Language code(s), any of",
         allowed=LANGUAGE_CODES,
         message=UNKNOWN_LANGUAGE,
+        schema={"type": "string", "enum": sorted(LANGUAGE_CODES)},
+        example="es",
+        many=True,
     )
     payment = _filter(
         FACILITY,
@@ -348,13 +451,25 @@ class SearchFilterSet(django_filters.FilterSet):
         "Payment option(s), any of",
         allowed=frozenset(Payment.values),
         message=UNKNOWN_PAYMENT.format(value="{value}", choices=", ".join(sorted(Payment.values))),
+        schema={"type": "string", "enum": sorted(Payment.values)},
+        example="medi-cal",
+        many=True,
     )
-    q = _filter(FACILITY, KeywordsField, "Keywords; all must match", required=False)
+    q = _filter(
+        FACILITY,
+        KeywordsField,
+        "Keywords; all must match",
+        required=False,
+        schema={"type": "string", "maxLength": Q_LIMIT},
+        example="trauma family",
+    )
     ordering = _filter(
         NONE,
         forms.ChoiceField,
         "Order of results",
         choices=[(c, c) for c in ("name", "-name", "distance", "-verified_at", "level")],
+        schema={"type": "string", "enum": ["name", "-name", "distance", "-verified_at", "level"]},
+        example="distance",
     )
 
     class Meta:
@@ -488,8 +603,22 @@ class ProgramFilterSet(SearchFilterSet):
 
 
 class NeighborhoodFilterSet(django_filters.FilterSet):
-    service_area = _filter(NONE, ServiceAreaListField, "Service area number(s) 1-8, any of")
-    q = _filter(NONE, forms.CharField, "Part of the neighborhood's name", required=False)
+    service_area = _filter(
+        NONE,
+        ServiceAreaListField,
+        "Service area number(s) 1-8, any of",
+        schema={"type": "integer", "minimum": 1, "maximum": 8},
+        example=4,
+        many=True,
+    )
+    q = _filter(
+        NONE,
+        forms.CharField,
+        "Part of the neighborhood's name",
+        required=False,
+        schema=STRING,
+        example="echo",
+    )
 
     class Meta:
         model = Neighborhood

@@ -4,6 +4,7 @@ The interchange file is JSON written by people and programs; a wrong type is
 reported, never coerced (DRF's own fields would turn 1 into True or 18.0 into 18).
 """
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from directory import schedule
@@ -15,6 +16,7 @@ def _reject_type(field, value, expected):
     raise serializers.ValidationError(EXPECTED_TYPE.format(expected=expected, value=value))
 
 
+@extend_schema_field({"type": "string", "enum": list(schedule.DAYS), "example": "mon"})
 class DayField(serializers.Field):
     """A day of the week, 'mon' … 'sun' on the wire, 0 … 6 in the database."""
 
@@ -30,6 +32,9 @@ class DayField(serializers.Field):
             raise serializers.ValidationError(str(error)) from None
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d$", "example": "18:00"}
+)
 class ClockTimeField(serializers.Field):
     """A local wall-clock time, 'HH:MM' on the wire."""
 
