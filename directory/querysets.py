@@ -135,15 +135,23 @@ class ProgramQuerySet(models.QuerySet):
         windows = list(windows)
         sessions = Session.objects.filter(program=OuterRef("pk"))
         inside = _within_any(b for window in windows for b in window.containment_bounds())
+        bounds = [
+            bound
+            for window in windows
+            for bound in window.overlap_bounds(BY_APPOINTMENT_MINIMUM_MINUTES)
+        ]
         overlapping = Q(pk__in=[])
-        for window in windows:
-            for start_at_most, end_at_least in window.overlap_bounds(
-                BY_APPOINTMENT_MINIMUM_MINUTES
-            ):
-                overlapping |= Q(start_minute__lte=start_at_most, end_minute__gte=end_at_least)
-        spans = OpenSpan.objects.filter(overlapping, facility=OuterRef("facility"))
+        for start_at_most, end_at_least in bounds:
+            overlapping |= Q(start_minute__lte=start_at_most, end_minute__gte=end_at_least)
+        spans = OpenSpan.objects.filter(
+            overlapping,
+            facility=OuterRef("facility"),
+            end_minute__gte=F("start_minute") + BY_APPOINTMENT_MINIMUM_MINUTES,
+        )
+        # Open 24/7 overlaps any window long enough to hold the minimum (bounds exist).
+        always_open = Q(facility__open_24_7=True) if bounds else Q(pk__in=[])
         with_sessions = Exists(sessions) & ~Exists(sessions.exclude(inside))
-        by_appointment = ~Exists(sessions) & (Q(facility__open_24_7=True) | Exists(spans))
+        by_appointment = ~Exists(sessions) & (always_open | Exists(spans))
         return self.filter(care_level__round_the_clock=False).filter(with_sessions | by_appointment)
 
     def with_distance(self, latitude, longitude):

@@ -1,0 +1,248 @@
+"""Time filters of DESIGN §4–§5 through the URL: open_at, open_now, available, week totals."""
+
+from datetime import datetime
+
+import pytest
+
+from directory import schedule
+from tests.factories import ClosureRecord, FacilityRecord, HoursRecord, ProgramRecord, load
+from tests.factories import SessionRecord as S
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/facilities/"
+
+
+def slugs(api, query):
+    response = api.get(f"{URL}?{query}")
+    assert response.status_code == 200, response.json()
+    return {result["slug"] for result in response.json()["results"]}
+
+
+def H(day, opens_at, closes_at):  # noqa: N802 (reads like the records it builds)
+    return HoursRecord(day=day, opens_at=opens_at, closes_at=closes_at)
+
+
+# 2026-12-01 is a Tuesday; 2026-12-04 a Friday; 2026-12-06 a Sunday.
+
+
+@pytest.fixture
+def hours_world():
+    load(
+        FacilityRecord(slug="day-clinic", hours=[H("tue", "09:00", "17:00")]),
+        FacilityRecord(slug="late-fridays", hours=[H("fri", "22:00", "02:00")]),
+        FacilityRecord(
+            slug="closed-on-friday",
+            hours=[H("fri", "22:00", "02:00")],
+            closures=[ClosureRecord(starts_on="2026-12-04", ends_on="2026-12-04")],
+        ),
+        FacilityRecord(
+            slug="closed-on-saturday",
+            hours=[H("fri", "22:00", "02:00")],
+            closures=[ClosureRecord(starts_on="2026-12-05", ends_on="2026-12-05")],
+        ),
+        FacilityRecord(slug="sunday-night", hours=[H("sun", "23:00", "03:00")]),
+        FacilityRecord(
+            slug="always-open",
+            open_24_7=True,
+            closures=[ClosureRecord(starts_on="2026-12-25", ends_on="2026-12-25")],
+        ),
+        FacilityRecord(
+            slug="split-day", hours=[H("tue", "08:00", "12:00"), H("tue", "13:00", "17:00")]
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("instant", "expected"),
+    [
+        ("2026-12-01T09:00", {"day-clinic", "always-open", "split-day"}),
+        ("2026-12-01T17:00", {"day-clinic", "always-open", "split-day"}),
+        ("2026-12-01T17:01", {"always-open"}),
+        ("2026-12-01T08:59", {"always-open", "split-day"}),
+        ("2026-12-01T12:30", {"day-clinic", "always-open"}),
+        # Friday 22:00–02:00 runs into Saturday; a closure removes it only on its start date.
+        ("2026-12-05T01:00", {"late-fridays", "closed-on-saturday", "always-open"}),
+        ("2026-12-05T02:00", {"late-fridays", "closed-on-saturday", "always-open"}),
+        ("2026-12-05T02:01", {"always-open"}),
+        ("2026-12-04T23:00", {"late-fridays", "closed-on-saturday", "always-open"}),
+        # Sunday 23:00–03:00 runs into Monday.
+        ("2026-12-07T02:30", {"sunday-night", "always-open"}),
+        ("2026-12-06T23:30", {"sunday-night", "always-open"}),
+        # 24/7 except on a closure date.
+        ("2026-12-25T12:00", set()),
+        # Offsets convert to Los Angeles time: 01:00 UTC on Wednesday is Tuesday 17:00.
+        ("2026-12-02T01:00:00Z", {"day-clinic", "always-open", "split-day"}),
+        ("2026-12-01T20:00:00-05:00", {"day-clinic", "always-open", "split-day"}),
+        ("2026-12-01T20:01:00-05:00", {"always-open"}),
+    ],
+)
+def test_open_at(api, hours_world, instant, expected):
+    assert slugs(api, f"open_at={instant.replace('+', '%2B')}") == expected
+
+
+def test_open_at_in_the_spring_forward_gap_moves_forward(api):
+    # 2026-03-08 02:30 does not exist in Los Angeles; it means 03:30 PDT (a Sunday).
+    load(
+        FacilityRecord(slug="opens-at-three", hours=[H("sun", "03:00", "04:00")]),
+        FacilityRecord(slug="closes-at-three", hours=[H("sun", "01:00", "02:59")]),
+    )
+    assert slugs(api, "open_at=2026-03-08T02:30") == {"opens-at-three"}
+
+
+def test_open_at_a_repeated_fall_back_time_means_its_first_occurrence(api):
+    # 2026-11-01 01:30 happens twice; the first is PDT (08:30 UTC). Compare wall clock either way.
+    load(FacilityRecord(slug="night-owl", hours=[H("sun", "01:00", "02:00")]))
+    assert slugs(api, "open_at=2026-11-01T01:30") == {"night-owl"}
+    assert slugs(api, "open_at=2026-11-01T08:30:00Z") == {"night-owl"}
+
+
+def test_open_now_uses_the_request_instant(api, hours_world, monkeypatch):
+    from django.utils import timezone
+
+    tuesday_ten = datetime(2026, 12, 1, 10, 0, tzinfo=schedule.LOS_ANGELES)
+    monkeypatch.setattr(timezone, "now", lambda: tuesday_ten)
+    assert slugs(api, "open_now=true") == {"day-clinic", "always-open", "split-day"}
+    assert len(slugs(api, "open_now=false")) == 7
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2026-12-01", schedule.INVALID_INSTANT.format(value="2026-12-01")),
+        ("tomorrow", schedule.INVALID_INSTANT.format(value="tomorrow")),
+        ("2026-13-01T10:00", schedule.INVALID_INSTANT.format(value="2026-13-01T10:00")),
+    ],
+)
+def test_a_bad_instant_is_a_400(api, value, message):
+    response = api.get(f"{URL}?open_at={value}")
+    assert (response.status_code, response.json()) == (400, {"open_at": [message]})
+
+
+@pytest.fixture
+def schedule_world():
+    load(
+        FacilityRecord(
+            slug="evening-iop",
+            hours=[H("mon", "09:00", "21:00")],
+            programs=[
+                ProgramRecord(
+                    level="iop",
+                    sessions=[
+                        S(day=d, starts_at="18:00", ends_at="21:00") for d in ("mon", "wed", "thu")
+                    ],
+                )
+            ],
+        ),
+        FacilityRecord(
+            slug="overnight-group",
+            programs=[ProgramRecord(sessions=[S(day="sun", starts_at="22:30", ends_at="00:30")])],
+        ),
+        FacilityRecord(
+            slug="day-php",
+            programs=[
+                ProgramRecord(
+                    level="php",
+                    sessions=[
+                        S(day=d, starts_at="09:00", ends_at="15:00")
+                        for d in ("mon", "tue", "wed", "thu", "fri")
+                    ],
+                )
+            ],
+        ),
+        FacilityRecord(
+            slug="by-appointment",
+            hours=[H("tue", "08:00", "12:00"), H("tue", "12:00", "18:00")],
+            programs=[ProgramRecord(name="Therapy")],
+        ),
+        FacilityRecord(slug="appointment-24-7", open_24_7=True, programs=[ProgramRecord()]),
+        FacilityRecord(
+            slug="residential",
+            open_24_7=True,
+            programs=[ProgramRecord(level="residential")],
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("windows", "expected"),
+    [
+        (["mon-fri@18:00-21:00"], {"evening-iop", "appointment-24-7"}),
+        (["mon-fri@18:01-21:00"], {"appointment-24-7"}),
+        (["mon@18:00-21:00", "wed-thu@17:00-22:00"], {"evening-iop", "appointment-24-7"}),
+        (["mon,wed@18:00-21:00"], {"appointment-24-7"}),
+        (["weekdays@09:00-15:00"], {"day-php", "by-appointment", "appointment-24-7"}),
+        (["weekdays@09:00-14:59"], {"by-appointment", "appointment-24-7"}),
+        # Touching hours are joined: 08–12 and 12–18 overlap 11:30–12:30 for 60 minutes.
+        (["tue@11:30-12:30"], {"by-appointment", "appointment-24-7"}),
+        (["tue@17:00-18:00"], {"by-appointment", "appointment-24-7"}),
+        (["tue@17:01-19:00"], {"appointment-24-7"}),
+        (["tue@17:30-18:29"], set()),
+        # An overnight window runs into the next day, Sunday into Monday.
+        (["sun@22:00-01:00"], {"overnight-group", "appointment-24-7"}),
+        (["sun@22:30-00:29"], {"appointment-24-7"}),
+        (["daily@00:00-23:59"], {"evening-iop", "day-php", "by-appointment", "appointment-24-7"}),
+    ],
+)
+def test_available(api, schedule_world, windows, expected):
+    query = "&".join(f"available={window}" for window in windows)
+    assert slugs(api, query) == expected
+
+
+def test_round_the_clock_levels_never_fit_a_window(api, schedule_world):
+    assert "residential" not in slugs(api, "available=daily@00:00-23:59")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("funday@18:00-21:00", schedule.UNKNOWN_DAY.format(value="funday")),
+        ("mon@18:00-18:00", schedule.EMPTY_INTERVAL.format(value="18:00")),
+        ("mon@25:00-26:00", schedule.INVALID_TIME.format(value="25:00")),
+        ("mon 18:00-21:00", schedule.INVALID_WINDOW.format(value="mon 18:00-21:00")),
+    ],
+)
+def test_a_bad_window_is_a_400(api, value, message):
+    response = api.get(f"{URL}?available={value}")
+    assert (response.status_code, response.json()) == (400, {"available": [message]})
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (
+            "max_days_per_week=1",
+            {"overnight-group", "by-appointment", "appointment-24-7", "residential"},
+        ),
+        (
+            "max_days_per_week=3",
+            {"evening-iop", "overnight-group", "by-appointment", "appointment-24-7", "residential"},
+        ),
+        (
+            "max_days_per_week=4",
+            {"evening-iop", "overnight-group", "by-appointment", "appointment-24-7", "residential"},
+        ),
+        ("min_hours_per_week=9", {"evening-iop", "day-php"}),
+        ("min_hours_per_week=9.01", {"day-php"}),
+        (
+            "max_hours_per_week=2",
+            {"overnight-group", "by-appointment", "appointment-24-7", "residential"},
+        ),
+        ("max_hours_per_week=1.99", {"by-appointment", "appointment-24-7", "residential"}),
+        ("min_hours_per_week=20&max_hours_per_week=30", {"day-php"}),
+    ],
+)
+def test_week_totals(api, schedule_world, query, expected):
+    assert slugs(api, query) == expected
+
+
+def test_programs_show_their_week_totals(api, schedule_world):
+    results = api.get("/api/v1/programs/?ordering=level").json()["results"]
+    totals = {r["facility"]["slug"]: (r["days_per_week"], r["hours_per_week"]) for r in results}
+    assert totals == {
+        "overnight-group": (1, 2.0),
+        "by-appointment": (0, 0.0),
+        "appointment-24-7": (0, 0.0),
+        "evening-iop": (3, 9.0),
+        "day-php": (5, 30.0),
+        "residential": (0, 0.0),
+    }
