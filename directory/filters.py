@@ -15,9 +15,9 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import F
 
-from directory import schedule
+from directory import reference, schedule
 from directory.choices import LANGUAGE_CODES, Payment
-from directory.models import CareLevel, Facility, Neighborhood, Program
+from directory.models import Facility, Neighborhood, Program
 
 UNKNOWN_PARAMETER = "unknown query parameter"
 UNKNOWN_PARAMETER_HINT = "unknown query parameter; did you mean '{suggestion}'?"
@@ -206,18 +206,14 @@ class CareLevelField(forms.Field):
     def to_python(self, value):
         if value in (None, ""):
             return None
-        levels = {level.slug: level for level in CareLevel.objects.order_by("rank")}
+        levels = reference.care_levels()
         if value not in levels:
             raise ValidationError(UNKNOWN_LEVEL.format(value=value[:50], choices=", ".join(levels)))
         return levels[value]
 
 
 def care_level_slugs():
-    return set(CareLevel.objects.values_list("slug", flat=True))
-
-
-def neighborhood_slugs():
-    return set(Neighborhood.objects.values_list("slug", flat=True))
+    return reference.care_levels().keys()
 
 
 class SearchForm(forms.Form):
@@ -383,7 +379,7 @@ class SearchFilterSet(django_filters.FilterSet):
         FACILITY,
         CodeListField,
         "Neighborhood slug(s), any of",
-        allowed=neighborhood_slugs,
+        allowed=reference.neighborhood_slugs,
         message=UNKNOWN_NEIGHBORHOOD,
         schema=STRING,
         example="echo-park",

@@ -2,6 +2,8 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from directory import reference
+
 
 @pytest.fixture
 def api():
@@ -13,3 +15,11 @@ def _no_throttling(settings):
     """Tests make many requests from one address; throttling has its own tests."""
     settings.ANON_THROTTLE_RATE = "none"
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_reference_data():
+    """A test's rolled-back writes must not leave reference data cached for the next."""
+    reference.clear()
+    yield
+    reference.clear()

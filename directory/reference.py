@@ -1,0 +1,33 @@
+"""Reference data read on every search, kept in memory per process.
+
+Care levels and neighborhoods come from data migrations and change only with a
+deploy, yet each search checks its slugs against them; caching them keeps a
+search at six queries. Saving or deleting one through the ORM clears the cache
+(directory.apps connects the signals); other processes see the change when they
+restart, which a deploy does.
+"""
+
+_cache = {}
+
+
+def care_levels():
+    """Return {slug: CareLevel}, ordered by rank."""
+    if "care_levels" not in _cache:
+        from directory.models import CareLevel
+
+        _cache["care_levels"] = {level.slug: level for level in CareLevel.objects.order_by("rank")}
+    return _cache["care_levels"]
+
+
+def neighborhood_slugs():
+    """Return the set of neighborhood slugs."""
+    if "neighborhoods" not in _cache:
+        from directory.models import Neighborhood
+
+        _cache["neighborhoods"] = frozenset(Neighborhood.objects.values_list("slug", flat=True))
+    return _cache["neighborhoods"]
+
+
+def clear(**kwargs):
+    """Forget the cached reference data (a signal receiver, hence **kwargs)."""
+    _cache.clear()

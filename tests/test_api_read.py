@@ -1,0 +1,293 @@
+"""Read endpoints and representations of DESIGN §5."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import (
+    ClosureRecord,
+    FacilityRecord,
+    HoursRecord,
+    ProgramRecord,
+    SessionRecord,
+    load,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def echo_park_wellness():
+    load(
+        FacilityRecord(
+            slug="echo-park-wellness",
+            name="Echo Park Wellness",
+            description="Evening programs.",
+            organization={"slug": "lantern", "name": "Lantern Health"},
+            address={
+                "street": "1 Sunset Blvd",
+                "city": "Los Angeles",
+                "state": "CA",
+                "postal_code": "90026",
+            },
+            latitude=34.0779,
+            longitude=-118.2606,
+            phone="(213) 555-0100",
+            website="https://echo.example.org",
+            languages=["es", "en"],
+            payment=["medi-cal"],
+            hours=[HoursRecord(day="mon", opens_at="08:00", closes_at="18:00")],
+            closures=[ClosureRecord()],
+            programs=[
+                ProgramRecord(
+                    name="Evening IOP",
+                    level="iop",
+                    description="Three evenings a week.",
+                    dual_diagnosis=True,
+                    min_age=18,
+                    sessions=[
+                        SessionRecord(day="mon"),
+                        SessionRecord(day="wed"),
+                        SessionRecord(day="thu"),
+                    ],
+                )
+            ],
+            verified_at="2026-10-01",
+        )
+    )
+
+
+def test_a_facility_is_represented_as_the_design_says(api, echo_park_wellness, settings):
+    settings.STALE_AFTER_DAYS = 100000
+    response = api.get("/api/v1/facilities/echo-park-wellness/")
+    body = response.json()
+    program_id = body["programs"][0]["id"]
+    assert response.status_code == 200
+    assert body == {
+        "slug": "echo-park-wellness",
+        "name": "Echo Park Wellness",
+        "description": "Evening programs.",
+        "organization": {"slug": "lantern", "name": "Lantern Health"},
+        "address": {
+            "street": "1 Sunset Blvd",
+            "city": "Los Angeles",
+            "state": "CA",
+            "postal_code": "90026",
+        },
+        "latitude": 34.0779,
+        "longitude": -118.2606,
+        "neighborhood": {"slug": "echo-park", "name": "Echo Park", "service_area": 4},
+        "phone": "(213) 555-0100",
+        "website": "https://echo.example.org",
+        "languages": ["en", "es"],
+        "payment": ["medi-cal"],
+        "open_24_7": False,
+        "hours": [{"day": "mon", "opens_at": "08:00", "closes_at": "18:00"}],
+        "closures": [{"starts_on": "2026-12-24", "ends_on": "2026-12-25", "reason": "Holiday"}],
+        "programs": [
+            {
+                "id": program_id,
+                "name": "Evening IOP",
+                "level": "iop",
+                "description": "Three evenings a week.",
+                "dual_diagnosis": True,
+                "detox": False,
+                "accepting_new_clients": True,
+                "telehealth": False,
+                "min_age": 18,
+                "max_age": None,
+                "sessions": [
+                    {"day": "mon", "starts_at": "18:00", "ends_at": "21:00"},
+                    {"day": "wed", "starts_at": "18:00", "ends_at": "21:00"},
+                    {"day": "thu", "starts_at": "18:00", "ends_at": "21:00"},
+                ],
+                "days_per_week": 3,
+                "hours_per_week": 9.0,
+            }
+        ],
+        "status": "published",
+        "verified_at": "2026-10-01",
+        "source": "curated",
+        "needs_verification": False,
+        "distance_mi": None,
+    }
+
+
+def test_needs_verification_follows_stale_after_days(api, echo_park_wellness, settings):
+    settings.STALE_AFTER_DAYS = 0
+    body = api.get("/api/v1/facilities/echo-park-wellness/").json()
+    assert body["needs_verification"] is True
+
+
+def test_a_program_is_represented_with_a_facility_summary(api, echo_park_wellness):
+    program_id = api.get("/api/v1/facilities/echo-park-wellness/").json()["programs"][0]["id"]
+    body = api.get(f"/api/v1/programs/{program_id}/").json()
+    assert (body["id"], body["name"], body["level"], body["days_per_week"]) == (
+        program_id,
+        "Evening IOP",
+        "iop",
+        3,
+    )
+    assert body["facility"]["slug"] == "echo-park-wellness"
+    assert body["facility"]["neighborhood"] == {
+        "slug": "echo-park",
+        "name": "Echo Park",
+        "service_area": 4,
+    }
+    assert body["facility"]["hours"] == [{"day": "mon", "opens_at": "08:00", "closes_at": "18:00"}]
+
+
+@pytest.mark.parametrize("status", ["draft", "archived"])
+def test_draft_and_archived_facilities_answer_404(api, status):
+    load(FacilityRecord(slug="hidden", status=status, programs=[ProgramRecord()]))
+    assert api.get("/api/v1/facilities/hidden/").status_code == 404
+    assert api.get("/api/v1/facilities/").json()["results"] == []
+    assert api.get("/api/v1/programs/").json()["results"] == []
+
+
+def test_programs_of_hidden_facilities_answer_404(api):
+    load(FacilityRecord(slug="hidden", status="draft", programs=[ProgramRecord()]))
+    from directory.models import Program
+
+    program = Program.objects.get()
+    assert api.get(f"/api/v1/programs/{program.pk}/").status_code == 404
+
+
+def test_an_unknown_slug_answers_404_json(api):
+    response = api.get("/api/v1/facilities/nowhere/")
+    assert (response.status_code, response.json()) == (
+        404,
+        {"detail": "No Facility matches the given query."},
+    )
+
+
+def test_an_unknown_program_id_answers_404_json(api):
+    response = api.get("/api/v1/programs/999999/")
+    assert (response.status_code, response["Content-Type"]) == (404, "application/json")
+
+
+def many_facilities(count):
+    load(
+        *[
+            FacilityRecord(
+                slug=f"f-{n:03}",
+                hours=[HoursRecord(day="mon"), HoursRecord(day="tue")],
+                closures=[ClosureRecord()],
+                programs=[
+                    ProgramRecord(
+                        level="iop", sessions=[SessionRecord(), SessionRecord(day="wed")]
+                    ),
+                    ProgramRecord(level="outpatient"),
+                ],
+            )
+            for n in range(count)
+        ]
+    )
+
+
+@pytest.mark.parametrize("page_size", [1, 20, 100])
+def test_a_facility_search_runs_six_queries_whatever_the_page_size(api, page_size):
+    many_facilities(30)
+    api.get("/api/v1/facilities/?level=iop&neighborhood=echo-park")  # warms the reference cache
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get(
+            f"/api/v1/facilities/?page_size={page_size}&level=iop&neighborhood=echo-park"
+            "&min_level=outpatient"
+        )
+    assert response.status_code == 200
+    # count, facilities (organization and neighborhood joined), programs (care level
+    # joined, matched flag), sessions, hours, closures; the care levels are cached.
+    assert len(queries) == 6, [q["sql"][:80] for q in queries]
+
+
+@pytest.mark.parametrize("page_size", [1, 20, 100])
+def test_the_unfiltered_facility_list_runs_six_queries(api, page_size):
+    many_facilities(30)
+    with CaptureQueriesContext(connection) as queries:
+        api.get(f"/api/v1/facilities/?page_size={page_size}")
+    # count, facilities, programs, sessions, hours, closures
+    assert len(queries) == 6
+
+
+@pytest.mark.parametrize("page_size", [1, 20, 100])
+def test_the_program_list_runs_four_queries_whatever_the_page_size(api, page_size):
+    many_facilities(30)
+    with CaptureQueriesContext(connection) as queries:
+        api.get(f"/api/v1/programs/?page_size={page_size}")
+    # count, programs (care level, facility, organization, neighborhood joined),
+    # sessions, facility hours
+    assert len(queries) == 4
+
+
+def test_care_levels_are_listed_by_rank(api):
+    body = api.get("/api/v1/care-levels/").json()
+    assert [(level["slug"], level["lives_at_home"]) for level in body] == [
+        ("outpatient", True),
+        ("iop", True),
+        ("php", True),
+        ("residential", False),
+        ("inpatient", False),
+    ]
+
+
+def test_service_areas_are_the_eight(api):
+    body = api.get("/api/v1/service-areas/").json()
+    assert [(area["number"], area["name"]) for area in body] == [
+        (1, "Antelope Valley"),
+        (2, "San Fernando Valley"),
+        (3, "San Gabriel Valley"),
+        (4, "Metro"),
+        (5, "West"),
+        (6, "South"),
+        (7, "East"),
+        (8, "South Bay / Harbor"),
+    ]
+
+
+def test_neighborhoods_filter_by_service_area_and_name(api):
+    body = api.get("/api/v1/neighborhoods/?service_area=4&q=park").json()
+    assert [n["slug"] for n in body["results"]] == [
+        "country-club-park",
+        "echo-park",
+        "elysian-park",
+        "glassell-park",
+        "hancock-park",
+        "highland-park",
+        "park-la-brea",
+        "victoria-park",
+    ]
+
+
+def test_neighborhoods_reject_unknown_parameters_and_bad_areas(api):
+    response = api.get("/api/v1/neighborhoods/?service_area=9&name=x")
+    assert response.status_code == 400
+    assert response.json() == {
+        "service_area": ["invalid service area '9': expected a number from 1 to 8"],
+        "name": ["unknown query parameter"],
+    }
+
+
+def test_all_348_neighborhoods_are_listed_in_pages(api):
+    body = api.get("/api/v1/neighborhoods/?page_size=100&page=4").json()
+    assert (body["count"], len(body["results"]), body["next"]) == (348, 48, None)
+
+
+def test_healthz_answers_ok_when_the_database_answers(api):
+    response = api.get("/healthz")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+def test_the_openapi_schema_and_docs_are_served(api):
+    schema = api.get("/api/schema/?format=json")
+    assert schema.status_code == 200
+    parameters = {
+        p["name"] for p in schema.json()["paths"]["/api/v1/facilities/"]["get"]["parameters"]
+    }
+    assert {"level", "available", "near", "radius_mi", "q", "ordering", "page_size"} <= parameters
+    assert api.get("/api/docs/").status_code == 200
+
+
+def test_the_schema_is_valid_openapi(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yml"))
