@@ -580,3 +580,28 @@ def test_hostile_strings_never_cause_a_server_error(api, world, query):
 
 def test_sql_in_q_is_just_words_that_match_nothing(api, world):
     assert slugs(api, "q=' OR 1=1 --") == []
+
+
+@pytest.fixture
+def connection_vendor():
+    from django.db import connection
+
+    return connection.vendor
+
+
+def test_text_search_on_postgresql_stems_and_ranks(api, connection_vendor):
+    if connection_vendor != "postgresql":
+        pytest.skip("stemming and ranking are PostgreSQL full-text search features")
+    load(
+        FacilityRecord(slug="a-mentions-once", name="Alder House", description="Group therapy."),
+        FacilityRecord(
+            slug="b-mentions-twice",
+            name="Therapy Birch",
+            description="Therapies for families: family therapy.",
+        ),
+        FacilityRecord(slug="c-unrelated", name="Cedar Clinic", description="Medication."),
+    )
+    assert slugs(api, "q=therapies") == ["b-mentions-twice", "a-mentions-once"]
+    assert slugs(api, "q=therapies&ordering=name") == ["a-mentions-once", "b-mentions-twice"]
+    # Stop words constrain nothing rather than matching nothing.
+    assert slugs(api, "q=the therapy&ordering=name") == ["a-mentions-once", "b-mentions-twice"]
