@@ -474,11 +474,14 @@ class SearchFilterSet(django_filters.FilterSet):
 
     # --- applying the filters --------------------------------------------------------------
 
-    def matching_programs(self, data):
-        """Return the programs satisfying every program-level filter, or None if none is given."""
+    def matching_programs(self, data, programs=None):
+        """Return the programs satisfying every program-level filter, or None if none is given.
+
+        ``programs`` is the queryset to narrow (all programs by default).
+        """
         if not any(data.get(name) is not None for name in self.names_at(PROGRAM)):
             return None
-        programs = Program.objects.all()
+        programs = Program.objects.all() if programs is None else programs
         if data.get("level"):
             programs = programs.filter(care_level__slug__in=data["level"])
         if data.get("min_level"):
@@ -577,9 +580,9 @@ class ProgramFilterSet(SearchFilterSet):
         from django.utils import timezone
 
         data = self.form.cleaned_data
-        programs = self.matching_programs(data)
+        programs = self.matching_programs(data, queryset)
         if programs is not None:
-            queryset = queryset.filter(pk__in=programs.values("pk"))
+            queryset = programs
         facility_filters = [name for name in self.names_at(FACILITY) if data.get(name)]
         if facility_filters:
             facilities = self.matching_facilities(

@@ -5,6 +5,7 @@ fields, so both are built from the same parts here. Serializers check shapes
 and the rules of directory.validation; they hold no other business logic.
 """
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from directory import validation
@@ -184,6 +185,18 @@ class FacilityRecordSerializer(StrictSerializer):
 # --- API representations (DESIGN §5) ---------------------------------------------------------
 
 
+@extend_schema_field({"type": "number", "nullable": True, "example": 1.27})
+class DistanceField(serializers.Field):
+    """Great-circle miles from the searched point (2 decimals); null without ``near``."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, located):
+        distance = getattr(located, "distance_mi", None)
+        return None if distance is None else round(distance, 2)
+
+
 class NeighborhoodSummarySerializer(serializers.Serializer):
     slug = serializers.CharField()
     name = serializers.CharField()
@@ -213,17 +226,13 @@ class FacilitySerializer(FacilityRecordSerializer):
     neighborhood = NeighborhoodSummarySerializer(allow_null=True, read_only=True)
     programs = ProgramSerializer(many=True, read_only=True)
     needs_verification = serializers.BooleanField(read_only=True)
-    distance_mi = serializers.SerializerMethodField()
+    distance_mi = DistanceField()
 
     field_order = [*FacilityRecordSerializer._declared_fields, "needs_verification", "distance_mi"]
 
     def get_fields(self):
         fields = super().get_fields()
         return {name: fields[name] for name in self.field_order}
-
-    def get_distance_mi(self, facility) -> float | None:
-        distance = getattr(facility, "distance_mi", None)
-        return None if distance is None else round(distance, 2)
 
 
 class FacilitySearchResultSerializer(FacilitySerializer):
@@ -253,11 +262,7 @@ class FacilitySummarySerializer(serializers.Serializer):
     hours = HoursSerializer(many=True)
     verified_at = serializers.DateField(allow_null=True)
     needs_verification = serializers.BooleanField()
-    distance_mi = serializers.SerializerMethodField()
-
-    def get_distance_mi(self, facility) -> float | None:
-        distance = getattr(facility, "distance_mi", None)
-        return None if distance is None else round(distance, 2)
+    distance_mi = DistanceField()
 
 
 class ProgramSearchResultSerializer(ProgramSerializer):
@@ -266,11 +271,10 @@ class ProgramSearchResultSerializer(ProgramSerializer):
     field_order = [*ProgramSerializer.field_order, "facility"]
 
     def to_representation(self, program):
-        representation = super().to_representation(program)
         # The distance is annotated on the program (to order by it) but belongs to its facility.
-        distance = getattr(program, "distance_mi", None)
-        representation["facility"]["distance_mi"] = None if distance is None else round(distance, 2)
-        return representation
+        if hasattr(program, "distance_mi"):
+            program.facility.distance_mi = program.distance_mi
+        return super().to_representation(program)
 
 
 class CareLevelSerializer(serializers.Serializer):
