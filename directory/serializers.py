@@ -73,28 +73,33 @@ class ReferenceSlugField(StrictCharField):
         return slug
 
 
-class SessionSerializer(StrictSerializer):
+class WeeklyIntervalSerializer(StrictSerializer):
+    """A day and two clock times; an end before the start is the next day, equal is invalid."""
+
+    start_field = end_field = None
+
+    def validate(self, attrs):
+        start, end = attrs[self.start_field], attrs[self.end_field]
+        problem = validation.interval_problem(attrs["day"], start, end)
+        if problem:
+            raise serializers.ValidationError({self.end_field: [problem]})
+        return attrs
+
+
+class SessionSerializer(WeeklyIntervalSerializer):
     day = DayField()
     starts_at = ClockTimeField()
     ends_at = ClockTimeField()
 
-    def validate(self, attrs):
-        problem = validation.interval_problem(attrs["day"], attrs["starts_at"], attrs["ends_at"])
-        if problem:
-            raise serializers.ValidationError({"ends_at": [problem]})
-        return attrs
+    start_field, end_field = "starts_at", "ends_at"
 
 
-class HoursSerializer(StrictSerializer):
+class HoursSerializer(WeeklyIntervalSerializer):
     day = DayField()
     opens_at = ClockTimeField()
     closes_at = ClockTimeField()
 
-    def validate(self, attrs):
-        problem = validation.interval_problem(attrs["day"], attrs["opens_at"], attrs["closes_at"])
-        if problem:
-            raise serializers.ValidationError({"closes_at": [problem]})
-        return attrs
+    start_field, end_field = "opens_at", "closes_at"
 
 
 class ClosureSerializer(StrictSerializer):
