@@ -7,7 +7,7 @@ PORT ?= 8000
 # Local development defaults; a deployment sets DEBUG=false, SECRET_KEY and ALLOWED_HOSTS.
 export DEBUG ?= true
 
-.PHONY: run install migrate demo-data test lint format bench clean
+.PHONY: run install migrate demo-data test lint format bench fuzz loadtest clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,8 +20,10 @@ install: $(VENV)/.installed
 migrate: install
 	$(BIN)/python manage.py migrate --no-input
 
+# Both imports upsert by slug, so running them again updates rather than duplicates.
 demo-data: migrate
 	$(BIN)/python manage.py import_facilities fixtures/demo_facilities.json
+	$(BIN)/python manage.py import_samhsa
 
 run: demo-data
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
@@ -37,6 +39,14 @@ format: install
 test: lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
+
+# schemathesis against the live API under gunicorn on a scratch PostgreSQL database (CI runs it).
+fuzz: install
+	$(BIN)/python scripts/fuzz.py
+
+# 50 clients for 60 s against gunicorn on loopback, with wrk; prints p50/p95 and requests/s.
+loadtest: install
+	scripts/loadtest.sh
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

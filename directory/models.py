@@ -1,13 +1,27 @@
-"""The directory's domain (DESIGN §3): where care is offered, at which level, and when."""
+"""The directory's domain (DESIGN §3): where care is offered, at which level, and when.
+
+Facilities, programs, sessions, hours and closures keep their history
+(django-simple-history): every save and delete leaves a historical row with who and when.
+The rules that forms must check (the admin's) are in ``clean()``, which calls
+``directory.validation``, the same functions the import's serializers call.
+"""
+
+from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Case, F, Func, IntegerField, Q, Value, When
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
+from directory import validation
 from directory.choices import Day, NeighborhoodKind, Source, Status
 from directory.querysets import FacilityQuerySet, ProgramQuerySet
+
+# Derived columns are not history: they follow from the rows that are (sessions, hours).
+WEEK_MINUTE_FIELDS = ["start_minute", "end_minute"]
 
 
 class MinuteOfDay(Func):
@@ -117,6 +131,22 @@ class Organization(models.Model):
         return self.name
 
 
+def verification_cutoff():
+    """Return the oldest ``verified_at`` that does not need verification yet.
+
+    A listing verified before this date (STALE_AFTER_DAYS ago, in Los Angeles) is stale.
+    """
+    return timezone.localdate() - timedelta(days=settings.STALE_AFTER_DAYS)
+
+
+def needing_verification():
+    """Return a Q for listings that need verification: never verified, or verified too long ago.
+
+    The queryset form of ``Facility.needs_verification`` (the admin filters with it).
+    """
+    return Q(verified_at__isnull=True) | Q(verified_at__lt=verification_cutoff())
+
+
 class Facility(models.Model):
     """One site where care is offered."""
 
@@ -159,6 +189,7 @@ class Facility(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = FacilityQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name", "slug"]
@@ -208,10 +239,26 @@ class Facility(models.Model):
 
         A listing never verified (``verified_at`` empty) always needs verification.
         """
-        if self.verified_at is None:
-            return True
-        age = timezone.localdate() - self.verified_at
-        return age.days > settings.STALE_AFTER_DAYS
+        return self.verified_at is None or self.verified_at < verification_cutoff()
+
+    def clean(self):
+        problem = validation.coordinates_problem(self.latitude, self.longitude)
+        if problem:
+            missing = "longitude" if self.longitude is None else "latitude"
+            raise ValidationError({missing: problem})
+
+    def claim_version(self, seen_version):
+        """Increment the stored version if it is still ``seen_version``; return whether it was.
+
+        One conditional UPDATE, so of two writers who read the same version only the
+        first one wins; the loser must not write (DESIGN: no lost edits).
+        """
+        claimed = Facility.objects.filter(pk=self.pk, version=seen_version).update(
+            version=F("version") + 1
+        )
+        if claimed:
+            self.version = seen_version + 1
+        return bool(claimed)
 
 
 class Program(models.Model):
@@ -236,6 +283,7 @@ class Program(models.Model):
     minutes_per_week = models.PositiveIntegerField(default=0, editable=False)
 
     objects = ProgramQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["days_per_week", "minutes_per_week"])
 
     class Meta:
         ordering = ["facility", "care_level__rank", "name"]
@@ -267,6 +315,11 @@ class Program(models.Model):
     def hours_per_week(self):
         return round(self.minutes_per_week / 60, 2)
 
+    def clean(self):
+        problem = validation.age_range_problem(self.min_age, self.max_age)
+        if problem:
+            raise ValidationError({"max_age": problem})
+
 
 class Session(models.Model):
     """A weekly meeting time of a program; an end at or before the start is the next day."""
@@ -286,6 +339,8 @@ class Session(models.Model):
         db_persist=True,
     )
 
+    history = HistoricalRecords(excluded_fields=WEEK_MINUTE_FIELDS)
+
     class Meta:
         ordering = ["day", "starts_at"]
         constraints = [
@@ -300,6 +355,13 @@ class Session(models.Model):
 
     def __str__(self):
         return f"{Day(self.day).label} {self.starts_at:%H:%M}–{self.ends_at:%H:%M}"
+
+    def clean(self):
+        if None in (self.day, self.starts_at, self.ends_at):
+            return  # a missing value is reported on its own field
+        problem = validation.interval_problem(self.day, self.starts_at, self.ends_at)
+        if problem:
+            raise ValidationError({"ends_at": problem})
 
 
 class Hours(models.Model):
@@ -320,6 +382,8 @@ class Hours(models.Model):
         db_persist=True,
     )
 
+    history = HistoricalRecords(excluded_fields=WEEK_MINUTE_FIELDS)
+
     class Meta:
         ordering = ["day", "opens_at"]
         verbose_name = "opening hours"
@@ -336,6 +400,13 @@ class Hours(models.Model):
 
     def __str__(self):
         return f"{Day(self.day).label} {self.opens_at:%H:%M}–{self.closes_at:%H:%M}"
+
+    def clean(self):
+        if None in (self.day, self.opens_at, self.closes_at):
+            return  # a missing value is reported on its own field
+        problem = validation.interval_problem(self.day, self.opens_at, self.closes_at)
+        if problem:
+            raise ValidationError({"closes_at": problem})
 
 
 class OpenSpan(models.Model):
@@ -367,6 +438,8 @@ class Closure(models.Model):
     ends_on = models.DateField()
     reason = models.CharField(max_length=200, blank=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["starts_on", "ends_on"]
         constraints = [
@@ -380,3 +453,8 @@ class Closure(models.Model):
 
     def __str__(self):
         return f"{self.starts_on}–{self.ends_on} {self.reason}".strip()
+
+    def clean(self):
+        problem = validation.closure_range_problem(self.starts_on, self.ends_on)
+        if problem:
+            raise ValidationError({"ends_on": problem})

@@ -50,8 +50,13 @@ Programs (one per service setting code, in the order of the levels' ranks)
   PHDT → ``php`` ("Partial hospitalization / day treatment"), RES → ``residential``
   ("Residential treatment"), HI → ``inpatient`` ("Hospital inpatient"). The list has no
   other SET code (ORT, OIT, ODT, RS, RL, HIT of DESIGN §2 are substance-use directory codes;
-  they are mapped too, for other editions). A row without any of them is rejected; facility
-  types (FT: OMH "Outpatient mental health facility", PSY ...) are not used to guess a level.
+  they are mapped too, for other editions).
+- A row without any SET code whose facility type is OMH ("Outpatient mental health
+  facility": less-than-24-hour ambulatory care, by the code list's own definition) gets one
+  ``outpatient`` program, as if it had OP: county clinics such as San Fernando Mental Health
+  Center list no setting but are clearly outpatient. No other facility type (PSY, MSNH ...)
+  is used to guess a level, and OMH is not used when the row has a SET code. A row with
+  neither is rejected.
 - ``description``: "Treatment approaches: " + the names of the TAP codes (except TELE, which
   is the ``telehealth`` flag), in the order of the code list; "" when there are none.
 - ``dual_diagnosis``: true on every program when SUMH (type of care: co-occurring treatment)
@@ -102,7 +107,8 @@ Rejections
 
 A row is rejected, with the reasons (``REASON_*``, joined by "; "), when name1, street1 or
 city is empty, the state is not CA, the ZIP does not start with five digits (5 digits, or
-ZIP+4 as 9 digits with or without a hyphen), or no SET code maps to a care level.
+ZIP+4 as 9 digits with or without a hyphen), or no SET code maps to a care level and the
+facility type is not OMH.
 """
 
 from __future__ import annotations
@@ -152,7 +158,10 @@ REASON_NO_STREET = "street1 is empty"
 REASON_NO_CITY = "city is empty"
 REASON_NOT_CA = "state is not CA: {state!r}"
 REASON_BAD_ZIP = "zip is not 5 digits (or ZIP+4): {zip!r}"
-REASON_NO_LEVEL = "no service setting code for a care level (OP, PHDT, RES or HI)"
+REASON_NO_LEVEL = (
+    "no service setting code for a care level (OP, PHDT, RES or HI) "
+    "and not an outpatient mental health facility (OMH)"
+)
 
 # Service setting code -> (level slug, program name). DESIGN §2.
 LEVEL_RANKS = {"outpatient": 1, "iop": 2, "php": 3, "residential": 4, "inpatient": 5}
@@ -169,6 +178,9 @@ SETTINGS = {
     "HI": ("inpatient", "Hospital inpatient"),
     "HIT": ("inpatient", "Hospital inpatient treatment"),
 }
+
+# Facility type -> the setting code it implies, used only for rows without a setting code.
+FACILITY_TYPE_SETTINGS = {"OMH": "OP"}
 
 DUAL_DIAGNOSIS_CODES = frozenset({"SUMH", "CO"})
 TELEHEALTH_CODE = "TELE"
@@ -347,9 +359,17 @@ def _problems(value: dict, row_codes: list[str]) -> list[str]:
         problems.append(REASON_NOT_CA.format(state=value["state"]))
     if not _zip5(value):
         problems.append(REASON_BAD_ZIP.format(zip=value["zip"]))
-    if not any(code in SETTINGS for code in row_codes):
+    if not _setting_codes(row_codes):
         problems.append(REASON_NO_LEVEL)
     return problems
+
+
+def _setting_codes(row_codes) -> set[str]:
+    """Return the row's setting codes; without any, those its facility type implies (OMH)."""
+    settings = {code for code in row_codes if code in SETTINGS}
+    if settings:
+        return settings
+    return {FACILITY_TYPE_SETTINGS[code] for code in row_codes if code in FACILITY_TYPE_SETTINGS}
 
 
 def _facility_name(name1: str, name2: str) -> str:
@@ -422,8 +442,9 @@ def _age_range(present: set[str]) -> tuple[int | None, int | None]:
 
 def _programs(present: set[str], codes: Mapping, order: Mapping) -> list[dict]:
     levels: dict[str, str] = {}  # level -> program name (the first setting code wins)
+    settings = _setting_codes(present)
     for code, (level, name) in SETTINGS.items():
-        if code in present:
+        if code in settings:
             levels.setdefault(level, name)
     approaches = [
         codes[c][1]

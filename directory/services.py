@@ -5,15 +5,24 @@ Import is all or nothing: every record is validated first, every problem is
 reported with its record index, slug and field, and nothing is written unless
 the whole file is valid. The same service serves the command, the admin's bulk
 import and the write API.
+
+Imports keep the history of listings (django-simple-history) in bulk: created and
+updated rows through ``bulk_create_with_history`` / ``bulk_update_with_history``, and
+the children a record replaces through ``_delete_children``, which writes their
+deletion rows in one INSERT per model before one DELETE (simple-history itself only
+records deletions one row at a time, from the post_delete signal). The history user
+is the request's when the admin runs the import (HistoryRequestMiddleware), else none.
 """
 
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from rest_framework.exceptions import ErrorDetail
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from directory import schedule
 from directory.models import (
@@ -36,6 +45,8 @@ ORGANIZATION_CONFLICT = (
     "organization '{slug}' is named '{name}' here but '{other}' in record {first}"
 )
 BATCH_SIZE = 1000
+# The change reason of the history rows an import writes.
+IMPORT_CHANGE_REASON = "interchange import"
 
 
 @dataclass(frozen=True)
@@ -216,10 +227,12 @@ def _write(validated):
     now = timezone.now()
     for start in range(0, len(validated), BATCH_SIZE):
         batch = validated[start : start + BATCH_SIZE]
+        # Locked, so that the version read here is still the stored one when it is
+        # incremented: a curator's save in between waits, then sees the new version.
         existing = {
             facility.slug: facility
-            for facility in Facility.objects.filter(slug__in=[d["slug"] for d in batch]).only(
-                "id", "slug", "version"
+            for facility in Facility.objects.select_for_update().filter(
+                slug__in=[d["slug"] for d in batch]
             )
         }
         to_create, to_update = [], []
@@ -240,16 +253,68 @@ def _write(validated):
                 to_update.append(facility)
             else:
                 to_create.append(facility)
-        Facility.objects.bulk_create(to_create)
-        Facility.objects.bulk_update(to_update, [*FACILITY_FIELDS, "version", "updated_at"])
-        replaced = [facility.pk for facility in to_update]
-        for model in (Program, Hours, Closure, OpenSpan):
-            model.objects.filter(facility_id__in=replaced).delete()
+        history = {"default_change_reason": IMPORT_CHANGE_REASON, "default_date": now}
+        bulk_create_with_history(to_create, Facility, batch_size=BATCH_SIZE, **history)
+        bulk_update_with_history(
+            to_update,
+            Facility,
+            [*FACILITY_FIELDS, "version", "updated_at"],
+            batch_size=BATCH_SIZE,
+            **history,
+        )
+        _delete_children([facility.pk for facility in to_update], history_date=now)
         facilities = {facility.slug: facility for facility in [*to_create, *to_update]}
-        _create_children(batch, facilities, care_level_ids)
+        _create_children(batch, facilities, care_level_ids, history_date=now)
 
 
-def _create_children(batch, facilities, care_level_ids):
+def _delete_children(facility_ids, *, history_date):
+    """Delete the facilities' programs, sessions, hours, closures and open spans, leaving a
+    deletion row in the history of each deleted row (open spans are derived: no history).
+
+    Each model costs one SELECT, one bulk INSERT of history rows and one DELETE. The
+    DELETE is the ORM's raw delete: the collector's delete would send post_delete for
+    every row, and simple-history would record each deletion a second time, row by row.
+    A raw delete does not cascade, so sessions go before their programs;
+    tests/test_history.py checks that nothing else refers to these models.
+    """
+    doomed = [
+        Session.objects.filter(program__facility_id__in=facility_ids),
+        Program.objects.filter(facility_id__in=facility_ids),
+        Hours.objects.filter(facility_id__in=facility_ids),
+        Closure.objects.filter(facility_id__in=facility_ids),
+    ]
+    for queryset in doomed:
+        queryset = queryset.order_by()
+        _record_deletions(queryset.model, list(queryset), history_date=history_date)
+        queryset._raw_delete(queryset.db)
+    OpenSpan.objects.filter(facility_id__in=facility_ids).delete()
+
+
+def _record_deletions(model, rows, *, history_date):
+    """Write a deletion ("-") history row for each of rows, in bulk."""
+    if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+        return  # the setting that turns simple-history's own recording off
+    historical = model.history.model
+    user = historical.get_default_history_user(model())
+    historical.objects.bulk_create(
+        (
+            historical(
+                history_date=history_date,
+                history_type="-",
+                history_user=user,
+                history_change_reason=IMPORT_CHANGE_REASON,
+                **{
+                    field.attname: getattr(row, field.attname)
+                    for field in historical.tracked_fields
+                },
+            )
+            for row in rows
+        ),
+        batch_size=BATCH_SIZE,
+    )
+
+
+def _create_children(batch, facilities, care_level_ids, *, history_date):
     programs, sessions_of_program, hours, closures, spans = [], [], [], [], []
     for data in batch:
         facility = facilities[data["slug"]]
@@ -274,17 +339,16 @@ def _create_children(batch, facilities, care_level_ids):
             )
             programs.append(program)
             sessions_of_program.append(sessions)
-    Program.objects.bulk_create(programs, batch_size=BATCH_SIZE)
-    Session.objects.bulk_create(
-        (
-            Session(program=program, **session)
-            for program, sessions in zip(programs, sessions_of_program, strict=True)
-            for session in sessions
-        ),
-        batch_size=BATCH_SIZE,
-    )
-    Hours.objects.bulk_create(hours, batch_size=BATCH_SIZE)
-    Closure.objects.bulk_create(closures, batch_size=BATCH_SIZE)
+    history = {"default_change_reason": IMPORT_CHANGE_REASON, "default_date": history_date}
+    bulk_create_with_history(programs, Program, batch_size=BATCH_SIZE, **history)
+    sessions = [
+        Session(program=program, **session)
+        for program, sessions in zip(programs, sessions_of_program, strict=True)
+        for session in sessions
+    ]
+    bulk_create_with_history(sessions, Session, batch_size=BATCH_SIZE, **history)
+    bulk_create_with_history(hours, Hours, batch_size=BATCH_SIZE, **history)
+    bulk_create_with_history(closures, Closure, batch_size=BATCH_SIZE, **history)
     OpenSpan.objects.bulk_create(spans, batch_size=BATCH_SIZE)
 
 

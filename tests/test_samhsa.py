@@ -460,9 +460,33 @@ def test_suffixed_slug_stays_within_80_characters(codes):
 
 
 def test_rejected_rows_take_no_slug(codes):
-    rows = [make_row(service_code_info="MH * OMH"), make_row()]
+    rows = [make_row(service_code_info="MH * PSY"), make_row()]
     result = convert(rows, codes)
     assert [r["slug"] for r in result.records] == ["echo-wellness-pasadena"]
+
+
+def test_an_outpatient_facility_type_without_setting_codes_gives_an_outpatient_program(codes):
+    record = one(codes, service_code_info="MH SUMH * OMH * CFT TELE * ADLT YAD")
+    assert record["programs"] == [
+        program(
+            description="Treatment approaches: Couples/family therapy.",
+            dual_diagnosis=True,
+            telehealth=True,
+            min_age=18,
+            max_age=64,
+        )
+    ]
+
+
+def test_the_facility_type_is_not_used_when_the_row_has_a_setting_code(codes):
+    record = one(codes, service_code_info="MH * RES * OMH")
+    assert [p["level"] for p in record["programs"]] == ["residential"]
+
+
+@pytest.mark.parametrize("facility_type", ["PSY", "CMHC", "MSMH", "PH", "RTCA"])
+def test_other_facility_types_without_setting_codes_are_rejected(codes, facility_type):
+    result = convert([make_row(service_code_info=f"MH * {facility_type}")], codes)
+    assert result.rejections == [samhsa.Rejection(1, "Echo Wellness", samhsa.REASON_NO_LEVEL)]
 
 
 # --- rejections ------------------------------------------------------------------------------
@@ -471,7 +495,7 @@ def test_rejected_rows_take_no_slug(codes):
 def test_rejection_reasons_are_exact(codes):
     rows = [
         make_row(),
-        make_row(name1="No Setting", service_code_info="MH SUMH * OMH * ADLT"),
+        make_row(name1="No Setting", service_code_info="MH SUMH * PSY * ADLT"),
         make_row(name1="Bad Zip", zip="9110"),
         make_row(name1="Nevada", state="NV"),
         make_row(name1="", name2="Program", street1="", city=""),
@@ -496,7 +520,8 @@ def test_rejection_reasons_are_exact(codes):
         ),
     ]
     assert samhsa.REASON_NO_LEVEL == (
-        "no service setting code for a care level (OP, PHDT, RES or HI)"
+        "no service setting code for a care level (OP, PHDT, RES or HI) "
+        "and not an outpatient mental health facility (OMH)"
     )
     assert samhsa.REASON_BAD_ZIP.format(zip="9110") == result.rejections[1].reason
 
@@ -567,32 +592,40 @@ def test_convert_file_checks_the_header(tmp_path, codes, header, message):
 
 def test_real_file(codes):
     result = samhsa.convert_file(DIRECTORY_CSV, neighborhoods={}, codes=codes)
-    assert len(result.records) == 190
-    assert len(result.rejections) == 3
-    assert len(result.records) + len(result.rejections) == 193
-    assert [(r.row, r.name, r.reason) for r in result.rejections] == [
-        (36, "San Fernando Mental Health Center", samhsa.REASON_NO_LEVEL),
-        (53, "Long Beach Mental Health — Adult Program", samhsa.REASON_NO_LEVEL),
-        (69, "Downtown Mental Health Center", samhsa.REASON_NO_LEVEL),
-    ]
+    assert len(result.records) == 193
+    assert result.rejections == []
+    # the three county clinics listed with facility type OMH and no setting code
+    omh_only = {r["name"]: [p["level"] for p in r["programs"]] for r in result.records}
+    assert {
+        name: omh_only[name]
+        for name in (
+            "San Fernando Mental Health Center",
+            "Long Beach Mental Health — Adult Program",
+            "Downtown Mental Health Center",
+        )
+    } == {
+        "San Fernando Mental Health Center": ["outpatient"],
+        "Long Beach Mental Health — Adult Program": ["outpatient"],
+        "Downtown Mental Health Center": ["outpatient"],
+    }
     levels = Counter(p["level"] for r in result.records for p in r["programs"])
-    assert levels == {"outpatient": 154, "php": 26, "residential": 36, "inpatient": 18}
-    assert sum(any(p["dual_diagnosis"] for p in r["programs"]) for r in result.records) == 160
+    assert levels == {"outpatient": 157, "php": 26, "residential": 36, "inpatient": 18}
+    assert sum(any(p["dual_diagnosis"] for p in r["programs"]) for r in result.records) == 163
     assert result.unknown_codes == Counter()
     slugs = [r["slug"] for r in result.records]
-    assert len(set(slugs)) == 190
+    assert len(set(slugs)) == 193
     assert max(len(s) for s in slugs) <= 80
     assert all(r["neighborhood"] is None for r in result.records)
     assert {r["source"] for r in result.records} == {"samhsa-2022"}
     languages = Counter(code for r in result.records for code in r["languages"])
-    assert languages["en"] == 190 and languages["es"] == 145 and languages["asl"] == 67
+    assert languages["en"] == 193 and languages["es"] == 148 and languages["asl"] == 67
     payment = Counter(slug for r in result.records for slug in r["payment"])
     assert payment == {
-        "medi-cal": 133,
-        "self-pay": 116,
-        "medicare": 103,
+        "medi-cal": 136,
+        "self-pay": 119,
+        "medicare": 106,
         "private-insurance": 94,
-        "sliding-scale": 44,
+        "sliding-scale": 47,
         "tricare": 27,
         "va": 12,
     }
@@ -617,7 +650,7 @@ def test_real_file_neighborhoods(codes):
     neighborhoods = {"pasadena": "pasadena", "van nuys": "van-nuys", "los angeles": "x"}
     result = samhsa.convert_file(DIRECTORY_CSV, neighborhoods=neighborhoods, codes=codes)
     assert Counter(r["neighborhood"] for r in result.records) == {
-        None: 173,
+        None: 176,
         "pasadena": 11,
         "van-nuys": 6,
     }
