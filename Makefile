@@ -48,5 +48,11 @@ fuzz: install
 loadtest: install
 	scripts/loadtest.sh
 
+# Synthetic data at national scale on the configured database (PostgreSQL for real figures):
+#   DATABASE_URL=postgres://postgres@127.0.0.1:5432/la_care_bench make bench FACILITIES=100000
+FACILITIES ?= 10000
+bench: migrate
+	$(BIN)/python manage.py bench --facilities $(FACILITIES) --http --output bench-$(FACILITIES).json
+
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

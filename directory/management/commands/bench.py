@@ -1,0 +1,115 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from directory import bench
+
+
+class Command(BaseCommand):
+    help = (
+        "Benchmark search (issue 6): load a reproducible synthetic dataset of N facilities "
+        "into the configured database, time the query mix in-process (API and SQL p50/p95, "
+        "queries per request) and, with --http, requests/second under gunicorn with wrk. "
+        "Only source='synthetic' facilities are ever deleted."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--facilities", type=int, required=True, help="dataset size")
+        parser.add_argument("--seed", type=int, default=bench.DEFAULT_SEED)
+        parser.add_argument(
+            "--runs", type=int, default=bench.DEFAULT_RUNS, help="timed runs per query"
+        )
+        parser.add_argument("--output", help="write the report as JSON to this file")
+        parser.add_argument(
+            "--http",
+            action="store_true",
+            help="also measure requests/second under gunicorn (2 workers) with wrk",
+        )
+        parser.add_argument("--http-duration", type=int, default=10, help="seconds per wrk run")
+        parser.add_argument(
+            "--keep",
+            "--force",
+            action="store_true",
+            dest="keep",
+            help="run even though the database holds non-synthetic facilities "
+            "(they are kept untouched and counted in the searches)",
+        )
+        parser.add_argument(
+            "--reuse",
+            action="store_true",
+            help="skip loading when the synthetic facilities already are this dataset",
+        )
+        parser.add_argument(
+            "--chunk-size",
+            type=int,
+            default=bench.CHUNK_SIZE,
+            help="records per facility_import call",
+        )
+        parser.add_argument(
+            "--explain",
+            action="store_true",
+            help="add EXPLAIN (ANALYZE, BUFFERS) of each query's slowest statement (PostgreSQL)",
+        )
+        parser.add_argument(
+            "--gc-freeze",
+            action="store_true",
+            help="gc.freeze() the process before timing, as a tuned server would after start",
+        )
+        parser.add_argument(
+            "--only",
+            action="append",
+            choices=sorted([*bench.QUERY_MIX, "deep_page"]),
+            help="time these only",
+        )
+
+    def handle(self, *args, **options):
+        if options["facilities"] < 1 or options["runs"] < 1 or options["chunk_size"] < 1:
+            raise CommandError("--facilities, --runs and --chunk-size must be at least 1")
+        verbose = options["verbosity"] >= 1
+
+        def progress(message):
+            if verbose:
+                self.stderr.write(message)
+
+        try:
+            report = bench.run(
+                facilities=options["facilities"],
+                seed=options["seed"],
+                runs=options["runs"],
+                http=options["http"],
+                http_duration=options["http_duration"],
+                keep=options["keep"],
+                reuse=options["reuse"],
+                chunk_size=options["chunk_size"],
+                with_explain=options["explain"],
+                names=options["only"],
+                gc_freeze=options["gc_freeze"],
+                progress=progress,
+            )
+        except bench.BenchError as error:
+            raise CommandError(str(error)) from None
+        if options["output"]:
+            try:
+                Path(options["output"]).write_text(bench.dump_report(report), encoding="utf-8")
+            except OSError as error:
+                raise CommandError(f"cannot write {options['output']}: {error}") from None
+        machine = report["machine"]
+        self.stdout.write(
+            f"{report['facilities']} facilities (seed {report['seed']}), {report['runs']} runs; "
+            f"{machine['cpu']}, {machine['cores']} cores, Python {machine['python']}, "
+            f"{machine['db'].get('version', machine['db']['vendor'])}"
+        )
+        rate = report["import_facilities_per_second"]
+        self.stdout.write(f"import: {rate} facilities/s" if rate else "import: reused dataset")
+        self.stdout.write("times in ms\n" + bench.format_table(report["queries"]))
+        if report["search_rps"] is not None:
+            self.stdout.write(
+                f"search {report['search_rps']:.1f} requests/s, trivial "
+                f"{report['trivial_rps']:.1f} requests/s "
+                f"(ratio {report['search_over_trivial_rps']:.2f})"
+            )
+        failed = {n: t["status"] for n, t in report["queries"].items() if t["status"] != 200}
+        if failed:
+            raise CommandError(f"queries that did not answer 200: {failed}")
+        if report.get("http_error"):
+            raise CommandError(f"--http: {report['http_error']}")

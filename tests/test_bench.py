@@ -1,0 +1,189 @@
+"""The benchmark command (issue 6): its report's shape, its dataset, and the data it spares.
+
+Small runs only and no timing assertions: the figures belong to docs/performance.md.
+"""
+
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.models import Count
+
+from directory import bench
+from directory.models import Facility, Hours, OpenSpan, Program, Session
+from tests.factories import FacilityRecord, ProgramRecord, load
+
+pytestmark = pytest.mark.django_db
+
+QUERY_FIELDS = {"url", "api_p50_ms", "api_p95_ms", "sql_p50_ms", "sql_p95_ms", "queries", "count"}
+
+
+def run_bench(tmp_path, *extra):
+    output = tmp_path / "bench.json"
+    call_command(
+        "bench", "--facilities", "200", "--runs", "2", "--output", str(output), *extra, verbosity=0
+    )
+    return json.loads(output.read_text())
+
+
+def dataset_fingerprint():
+    synthetic = Facility.objects.filter(source=bench.SYNTHETIC)
+    return {
+        "slugs": sorted(synthetic.values_list("slug", flat=True)),
+        "programs": list(
+            synthetic.annotate(n=Count("programs")).order_by("slug").values_list("n", flat=True)
+        ),
+        "sessions": Session.objects.filter(program__facility__in=synthetic).count(),
+        "hours": Hours.objects.filter(facility__in=synthetic).count(),
+        "published": synthetic.filter(status="published").count(),
+    }
+
+
+def test_it_reports_every_field_for_every_query(tmp_path):
+    report = run_bench(tmp_path)
+
+    assert report["facilities"] == 200
+    assert {"cpu", "cores", "python", "db"} <= set(report["machine"])
+    assert {"vendor", "version"} <= set(report["machine"]["db"])
+    assert report["import_facilities_per_second"] > 0
+    assert report["search_rps"] is None and report["trivial_rps"] is None
+    assert set(report["queries"]) == {*bench.QUERY_MIX, "deep_page"}
+    for name, timing in report["queries"].items():
+        assert set(timing) >= QUERY_FIELDS, name
+        assert timing["status"] == 200, (name, timing.get("error"))
+        assert timing["queries"] >= 1, name
+
+
+def test_the_query_mix_covers_every_filter_family():
+    parameters = {
+        part.split("=")[0]
+        for url in bench.QUERY_MIX.values()
+        for part in url.partition("?")[2].split("&")
+        if part
+    }
+    families = [
+        {"level"},
+        {"min_level", "max_level"},
+        {"lives_at_home"},
+        {"dual_diagnosis"},
+        {"detox"},
+        {"accepting"},
+        {"telehealth"},
+        {"age"},
+        {"available"},
+        {"max_days_per_week"},
+        {"min_hours_per_week", "max_hours_per_week"},
+        {"neighborhood"},
+        {"service_area"},
+        {"near", "radius_mi"},
+        {"open_at"},
+        {"language"},
+        {"payment"},
+        {"q"},
+        {"ordering"},
+    ]
+    assert [family for family in families if not family <= parameters] == []
+    assert any(url.startswith("/api/v1/programs/") for url in bench.QUERY_MIX.values())
+
+
+def test_the_dataset_is_the_same_for_the_same_seed():
+    bench.load_dataset(200, seed=42)
+    first = dataset_fingerprint()
+    bench.load_dataset(200, seed=42)
+
+    assert dataset_fingerprint() == first
+    assert Facility.objects.filter(source=bench.SYNTHETIC).count() == 200
+    # The first dataset's rows went with their history; only the second's is left.
+    assert Facility.history.filter(source=bench.SYNTHETIC).count() == 200
+
+
+def test_another_seed_gives_another_dataset():
+    bench.load_dataset(50, seed=42)
+    first = dataset_fingerprint()
+    bench.load_dataset(50, seed=7)
+
+    assert dataset_fingerprint()["slugs"] != first["slugs"]
+
+
+def test_the_dataset_spans_the_whole_spectrum_and_the_week():
+    bench.load_dataset(300, seed=42)
+    facilities = Facility.objects.filter(source=bench.SYNTHETIC)
+
+    levels = set(Program.objects.values_list("care_level__slug", flat=True))
+    assert levels == {"outpatient", "iop", "php", "residential", "inpatient"}
+    per_facility = facilities.annotate(n=Count("programs")).values_list("n", flat=True)
+    assert min(per_facility) >= 1 and max(per_facility) <= 4
+    assert facilities.filter(open_24_7=True).exists()
+    # Overnight hours: closing on the clock before opening means the next day.
+    assert any(h.closes_at < h.opens_at for h in Hours.objects.all())
+    assert Session.objects.filter(day__in=[5, 6]).exists()
+    assert Session.objects.filter(starts_at__gte="17:00").exists()
+    assert OpenSpan.objects.exists()
+    assert Program.objects.filter(minutes_per_week__gt=0, days_per_week__gt=0).exists()
+
+
+def test_reuse_skips_loading_the_same_dataset():
+    bench.load_dataset(60, seed=42)
+
+    assert bench.load_dataset(60, seed=42, reuse=True).reused
+    assert not bench.load_dataset(60, seed=43, reuse=True).reused
+
+
+def test_it_refuses_a_database_with_real_listings_and_deletes_nothing(tmp_path):
+    load(FacilityRecord(slug="harbor-house", source="curated"))
+
+    with pytest.raises(CommandError, match="not synthetic"):
+        run_bench(tmp_path)
+
+    assert list(Facility.objects.values_list("slug", flat=True)) == ["harbor-house"]
+
+
+def test_with_keep_it_runs_beside_real_listings_and_keeps_them(tmp_path):
+    load(FacilityRecord(slug="harbor-house", source="curated", programs=[ProgramRecord()]))
+    bench.load_dataset(30, seed=1)
+
+    run_bench(tmp_path, "--keep", "--only", "list")
+
+    assert Facility.objects.filter(slug="harbor-house").exists()
+    assert Facility.history.filter(slug="harbor-house").exists()
+    assert Program.objects.filter(facility__slug="harbor-house").count() == 1
+    assert Facility.objects.filter(source=bench.SYNTHETIC).count() == 200
+
+
+def test_it_reads_wrk_output():
+    output = """Running 10s test @ http://127.0.0.1:8000/api/v1/service-areas/
+  2 threads and 16 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    21.04ms    3.10ms  40.12ms   80.00%
+  Latency Distribution
+     50%   20.51ms
+     75%   22.40ms
+     90%   24.93ms
+     99%    1.02s
+  7604 requests in 10.01s, 3.12MB read
+  Socket errors: connect 0, read 0, write 0, timeout 12
+  Non-2xx or 3xx responses: 3
+Requests/sec:    759.66
+Transfer/sec:    319.21KB
+"""
+    figures = bench.parse_wrk(output)
+
+    assert figures == {
+        "requests_per_second": 759.66,
+        "non_2xx": 3,
+        "socket_errors": {"connect": 0, "read": 0, "write": 0, "timeout": 12},
+        "latency_ms": {"50": 20.51, "90": 24.93, "99": 1020.0},
+    }
+
+
+def test_it_refuses_to_load_anything_but_loopback():
+    with pytest.raises(bench.BenchError, match="loopback"):
+        bench.wrk("http://10.0.0.1:8000/healthz", duration=1)
+
+
+@pytest.mark.parametrize(
+    ("samples", "fraction", "expected"),
+    [([3, 1, 2], 0.5, 2), ([1, 2, 3, 4], 0.5, 2.5), ([5], 0.95, 5), ([0, 10], 0.95, 9.5)],
+)
+def test_percentiles_interpolate_between_ranks(samples, fraction, expected):
+    assert bench.percentile(samples, fraction) == pytest.approx(expected)
