@@ -15,6 +15,10 @@ env = environ.Env()
 
 DEBUG = env.bool("DEBUG", default=False)
 
+# Django's own bar for a key that resists guessing (security.W009): long and varied.
+SECRET_KEY_MIN_LENGTH = 50
+SECRET_KEY_MIN_UNIQUE_CHARACTERS = 5
+
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
@@ -23,6 +27,15 @@ if not SECRET_KEY:
             "or DEBUG=true for local development."
         )
     SECRET_KEY = "insecure-local-development-key-never-use-in-production"
+elif not DEBUG and (
+    len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH
+    or len(set(SECRET_KEY)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS
+    or SECRET_KEY.startswith("django-insecure-")
+):
+    raise ImproperlyConfigured(
+        f"SECRET_KEY is too weak: use at least {SECRET_KEY_MIN_LENGTH} random characters, "
+        'e.g. python -c "import secrets; print(secrets.token_urlsafe(50))".'
+    )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 if not ALLOWED_HOSTS:
@@ -32,6 +45,27 @@ if not ALLOWED_HOSTS:
             "to (comma-separated), or DEBUG=true for local development."
         )
     ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver"]
+
+# HTTPS. A deployment sits behind a TLS-terminating reverse proxy (docs/operations.md),
+# which says the original scheme in a header, e.g. HTTP_X_FORWARDED_PROTO,https. Only
+# set it when the proxy always overwrites that header: a client could otherwise claim
+# https. With DEBUG off every setting below defaults to the strict value that
+# `manage.py check --deploy` asks for.
+SECURE_PROXY_SSL_HEADER = tuple(env.list("SECURE_PROXY_SSL_HEADER", default=[])) or None
+if SECURE_PROXY_SSL_HEADER is not None and len(SECURE_PROXY_SSL_HEADER) != 2:
+    raise ImproperlyConfigured(
+        "SECURE_PROXY_SSL_HEADER must be a header and a value, e.g. HTTP_X_FORWARDED_PROTO,https"
+    )
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Load balancers probe over plain HTTP; paths here have no leading slash.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+X_FRAME_OPTIONS = "DENY"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -43,6 +77,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "corsheaders",
     "rest_framework",
+    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "simple_history",
@@ -89,6 +124,11 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 # A persistent connection is checked before each request reuses it, so the
 # service recovers by itself when the database comes back after an outage.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # An unreachable server fails a request in seconds (503) instead of holding a worker.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -121,8 +161,10 @@ STORAGES = {
 STALE_AFTER_DAYS = env.int("STALE_AFTER_DAYS", default=180)
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+# Browsers read; integrations write from servers, with a token (no CORS involved).
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
 CORS_URLS_REGEX = r"^/(api/|healthz).*$"
+CORS_EXPOSE_HEADERS = ["ETag", "Retry-After"]
 
 # Anonymous requests per client address, e.g. 300/min; "none" disables throttling.
 ANON_THROTTLE_RATE = env.str("ANON_THROTTLE_RATE", default="300/min")
@@ -131,7 +173,10 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # Token first: an anonymous write is answered 401 with WWW-Authenticate: Token.
+    # Token requests need no CSRF token; session requests (the browsable API) do.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
@@ -141,6 +186,10 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["directory.api.throttling.AnonymousRateThrottle"],
     "EXCEPTION_HANDLER": "directory.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # How many reverse proxies in front of the app append to X-Forwarded-For: the throttle
+    # takes the client address that many hops from the end. 0 (no proxy) ignores the
+    # header, which a client could otherwise forge to escape the throttle.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 
 CACHES = {
@@ -151,11 +200,16 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "LA Care Directory API",
     "DESCRIPTION": (
         "Mental-health care in Los Angeles County by level of care, place, schedule, "
-        "language and payment. Read-only and anonymous; see DESIGN §5 for the contract."
+        "language and payment. Reads are anonymous; curators write facilities with a token "
+        "(`Authorization: Token …`) and `If-Match`. See DESIGN §5 for the contract."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "directory.api.openapi.document_errors",
+    ],
 }
 
 LOGGING = {

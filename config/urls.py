@@ -11,3 +11,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("healthz", healthz, name="healthz"),
 ]
+
+# JSON answers under /api/ (and 503 JSON in a database outage, from any layer).
+handler404 = "directory.api.errors.page_not_found"
+handler500 = "directory.api.errors.server_error"

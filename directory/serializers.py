@@ -154,7 +154,11 @@ class FacilityRecordSerializer(StrictSerializer):
     name = StrictCharField(max_length=200)
     description = StrictCharField(allow_blank=True, default="")
     organization = OrganizationSerializer(allow_null=True, default=None)
-    address = AddressSerializer(source="*", required=False)
+    # A record without an address gets the empty one (its parts' defaults): with
+    # source="*" the nested serializer does not run at all when the key is missing.
+    address = AddressSerializer(
+        source="*", default={"street": "", "city": "", "state": "CA", "postal_code": ""}
+    )
     latitude = StrictFloatField(min_value=-90, max_value=90, allow_null=True, default=None)
     longitude = StrictFloatField(min_value=-180, max_value=180, allow_null=True, default=None)
     neighborhood = ReferenceSlugField(
