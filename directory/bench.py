@@ -845,6 +845,7 @@ class Gunicorn:
         )
         self.process = subprocess.Popen(
             [executable, "config.wsgi:application", "-w", str(self.workers)]
+            + ["-c", str(Path(settings.BASE_DIR) / "config" / "gunicorn.conf.py")]
             + ["-b", f"127.0.0.1:{self.port}", "--chdir", str(settings.BASE_DIR)],
             env=environment,
             stdout=self.log,

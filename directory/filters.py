@@ -483,7 +483,8 @@ class SearchFilterSet(django_filters.FilterSet):
             return None
         programs = Program.objects.all() if programs is None else programs
         if data.get("level"):
-            programs = programs.filter(care_level__slug__in=data["level"])
+            levels = reference.care_levels()
+            programs = programs.at_levels(levels[slug] for slug in data["level"])
         if data.get("min_level"):
             programs = programs.at_least_level(data["min_level"])
         if data.get("max_level"):
@@ -513,7 +514,10 @@ class SearchFilterSet(django_filters.FilterSet):
     def matching_facilities(self, facilities, data, *, now):
         """Return the facilities satisfying every facility-level filter."""
         if data.get("neighborhood"):
-            facilities = facilities.filter(neighborhood__slug__in=data["neighborhood"])
+            ids = reference.neighborhood_ids()
+            facilities = facilities.filter(
+                neighborhood_id__in=sorted(ids[slug] for slug in data["neighborhood"])
+            )
         if data.get("service_area"):
             facilities = facilities.in_service_areas(data["service_area"])
         if data.get("near"):

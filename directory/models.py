@@ -185,11 +185,15 @@ class Facility(models.Model):
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.CURATED)
     # Incremented by every write; a write that read an older version is refused.
     version = models.PositiveIntegerField(default=1, editable=False)
+    # Derived by directory.services (import and refresh_schedule): the organization's
+    # name, the facility's and its programs' names and descriptions, one per line, so
+    # that keyword search is one (GIN-indexed, on PostgreSQL) predicate per facility.
+    search_text = models.TextField(default="", blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = FacilityQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["search_text"])
 
     class Meta:
         ordering = ["name", "slug"]

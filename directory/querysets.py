@@ -84,18 +84,29 @@ class ProgramQuerySet(models.QuerySet):
         return self.filter(facility__status="published")
 
     def at_levels(self, care_levels):
-        return self.filter(care_level__in=care_levels)
+        return self.filter(care_level_id__in=sorted(level.pk for level in care_levels))
 
     def at_least_level(self, care_level):
         """Return programs at this level or a more intensive one (by rank, inclusive)."""
-        return self.filter(care_level__rank__gte=care_level.rank)
+        return self._at_level_where(lambda level: level.rank >= care_level.rank)
 
     def at_most_level(self, care_level):
-        return self.filter(care_level__rank__lte=care_level.rank)
+        return self._at_level_where(lambda level: level.rank <= care_level.rank)
 
     def lives_at_home(self, value):
         """Return programs whose level lets the client live at home (or, with False, not)."""
-        return self.filter(care_level__lives_at_home=value)
+        return self._at_level_where(lambda level: level.lives_at_home == value)
+
+    def _at_level_where(self, condition):
+        """Filter by the ids of the care levels meeting ``condition``.
+
+        The levels are reference data cached per process (directory.reference), so the
+        database sees constants it can estimate and index, not a join on care levels.
+        """
+        from directory import reference
+
+        ids = sorted(level.pk for level in reference.care_levels().values() if condition(level))
+        return self.filter(care_level_id__in=ids)
 
     def serving_age(self, age):
         """Return programs serving this age; a missing bound is open."""
@@ -150,9 +161,13 @@ class ProgramQuerySet(models.QuerySet):
         )
         # Open 24/7 overlaps any window long enough to hold the minimum (bounds exist).
         always_open = Q(facility__open_24_7=True) if bounds else Q(pk__in=[])
-        with_sessions = Exists(sessions) & ~Exists(sessions.exclude(inside))
-        by_appointment = ~Exists(sessions) & (always_open | Exists(spans))
-        return self.filter(care_level__round_the_clock=False).filter(with_sessions | by_appointment)
+        # days_per_week (kept from the sessions by directory.services) is 0 exactly when
+        # the program has no sessions, i.e. is by appointment.
+        with_sessions = Q(days_per_week__gt=0) & ~Exists(sessions.exclude(inside))
+        by_appointment = Q(days_per_week=0) & (always_open | Exists(spans))
+        return self._at_level_where(lambda level: not level.round_the_clock).filter(
+            with_sessions | by_appointment
+        )
 
     def with_distance(self, latitude, longitude):
         """Annotate ``distance_mi``: great-circle miles from the point to the program's facility."""
@@ -168,13 +183,18 @@ class ProgramQuerySet(models.QuerySet):
         """
         from directory.models import Hours, Session
 
-        return self.select_related(
-            "care_level", "facility__organization", "facility__neighborhood"
-        ).prefetch_related(
-            Prefetch("sessions", queryset=Session.objects.order_by("day", "starts_at", "ends_at")),
-            Prefetch(
-                "facility__hours", queryset=Hours.objects.order_by("day", "opens_at", "closes_at")
-            ),
+        return (
+            self.select_related("care_level", "facility__organization", "facility__neighborhood")
+            .defer("facility__search_text")
+            .prefetch_related(
+                Prefetch(
+                    "sessions", queryset=Session.objects.order_by("day", "starts_at", "ends_at")
+                ),
+                Prefetch(
+                    "facility__hours",
+                    queryset=Hours.objects.order_by("day", "opens_at", "closes_at"),
+                ),
+            )
         )
 
     def for_representation(self):
@@ -199,6 +219,8 @@ class FacilityQuerySet(models.QuerySet):
         return self.filter(neighborhood__in=neighborhoods)
 
     def in_service_areas(self, numbers):
+        # Kept as a join on purpose: with the neighborhoods' ids as constants the planner
+        # switched open_at to hashed scans of every hours row (85 -> 160 ms at 100k).
         return self.filter(neighborhood__service_area__in=numbers)
 
     def speaking(self, languages):
@@ -256,46 +278,33 @@ class FacilityQuerySet(models.QuerySet):
         """Return facilities where every word appears in the facility's, its organization's or
         one of its programs' name or description.
 
-        PostgreSQL uses full-text search (English stemming, GIN-indexed vectors), where a
-        word that is an English stop word ("the") constrains nothing; SQLite matches each
-        word as a case-insensitive substring. Plain whole words match the same on both.
+        PostgreSQL uses full-text search (English stemming), where a word that is an
+        English stop word ("the") constrains nothing; SQLite matches each word as a
+        case-insensitive substring. Plain whole words match the same on both. Both look in
+        ``search_text``, the facility's derived copy of those texts (one per line), so a
+        search is one predicate per facility; on PostgreSQL the GIN index
+        ``facility_search_text`` (published rows) answers it.
         """
         if connection.vendor == "postgresql":
             return self._matching_text_postgresql(words)
-        from directory.models import Program
-
         queryset = self
         for word in words:
-            programs = Program.objects.filter(
-                Q(name__icontains=word) | Q(description__icontains=word), facility=OuterRef("pk")
-            )
-            queryset = queryset.filter(
-                Q(name__icontains=word)
-                | Q(description__icontains=word)
-                | Q(organization__name__icontains=word)
-                | Exists(programs)
-            )
+            queryset = queryset.filter(search_text__icontains=word)
         return queryset
 
     def _matching_text_postgresql(self, words):
-        from django.contrib.postgres.search import SearchQuery
+        from django.contrib.postgres.search import SearchQuery, SearchVectorExact
 
-        from directory.models import Organization, Program
-
-        queryset = self.annotate(text_document=text_document("name", "description"))
+        # Each word is its own plain query (its lexemes must all appear), AND-ed with
+        # "&&", which drops a stop word's empty query: stop words constrain nothing.
+        query = None
         for word in words:
-            query = SearchQuery(word, config=SEARCH_CONFIG, search_type="plain")
-            programs = Program.objects.annotate(
-                text_document=text_document("name", "description")
-            ).filter(text_document=query, facility=OuterRef("pk"))
-            organizations = Organization.objects.annotate(
-                text_document=text_document("name")
-            ).filter(text_document=query, pk=OuterRef("organization_id"))
-            stop_word = Exact(Func(query, function="numnode", output_field=IntegerField()), 0)
-            queryset = queryset.filter(
-                Q(text_document=query) | Exists(organizations) | Exists(programs) | Q(stop_word)
-            )
-        return queryset
+            word_query = SearchQuery(word, config=SEARCH_CONFIG, search_type="plain")
+            query = word_query if query is None else query & word_query
+        stop_words_only = Exact(Func(query, function="numnode", output_field=IntegerField()), 0)
+        # A lookup, not an annotation: the vector is never selected, only matched.
+        matches = SearchVectorExact(text_document("search_text"), query)
+        return self.filter(Q(matches) | Q(stop_words_only))
 
     def ranked_by_text(self, words):
         """Annotate ``text_rank``: how well the facility's own name and description match."""
@@ -333,8 +342,15 @@ class FacilityQuerySet(models.QuerySet):
             programs = Program.objects.for_representation().order_by(
                 "care_level__rank", "name", "id"
             )
-        return self.select_related("organization", "neighborhood").prefetch_related(
-            Prefetch("programs", queryset=programs),
-            Prefetch("hours", queryset=Hours.objects.order_by("day", "opens_at", "closes_at")),
-            Prefetch("closures", queryset=Closure.objects.order_by("starts_on", "ends_on", "id")),
+        # search_text is only ever searched, never shown: not fetched.
+        return (
+            self.select_related("organization", "neighborhood")
+            .defer("search_text")
+            .prefetch_related(
+                Prefetch("programs", queryset=programs),
+                Prefetch("hours", queryset=Hours.objects.order_by("day", "opens_at", "closes_at")),
+                Prefetch(
+                    "closures", queryset=Closure.objects.order_by("starts_on", "ends_on", "id")
+                ),
+            )
         )

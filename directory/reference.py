@@ -19,13 +19,18 @@ def care_levels():
     return _cache["care_levels"]
 
 
-def neighborhood_slugs():
-    """Return the set of neighborhood slugs."""
+def neighborhood_ids():
+    """Return {slug: id} of the neighborhoods (filters compare ids, which the planner estimates)."""
     if "neighborhoods" not in _cache:
         from directory.models import Neighborhood
 
-        _cache["neighborhoods"] = frozenset(Neighborhood.objects.values_list("slug", flat=True))
+        _cache["neighborhoods"] = dict(Neighborhood.objects.values_list("slug", "id"))
     return _cache["neighborhoods"]
+
+
+def neighborhood_slugs():
+    """Return the set of neighborhood slugs."""
+    return neighborhood_ids().keys()
 
 
 def clear(**kwargs):

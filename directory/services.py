@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Prefetch, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 from rest_framework.exceptions import ErrorDetail
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -339,6 +341,25 @@ def _create_children(batch, facilities, care_level_ids, *, history_date):
             )
             programs.append(program)
             sessions_of_program.append(sessions)
+    for data in batch:
+        facility = facilities[data["slug"]]
+        facility.search_text = compose_search_text(
+            facility.name,
+            facility.description,
+            facility.organization.name if facility.organization else "",
+            [(p["name"], p.get("description", "")) for p in data["programs"]],
+        )
+    Facility.objects.bulk_update(
+        [facilities[data["slug"]] for data in batch], ["search_text"], batch_size=BATCH_SIZE
+    )
+    # An organization renamed by this import also names facilities the file leaves alone.
+    organization_ids = {f.organization_id for f in facilities.values() if f.organization_id}
+    if organization_ids:
+        refresh_search_text(
+            Facility.objects.filter(organization_id__in=organization_ids)
+            .exclude(pk__in=[f.pk for f in facilities.values()])
+            .exclude(search_text__startswith=Concat("organization__name", Value("\n")))
+        )
     history = {"default_change_reason": IMPORT_CHANGE_REASON, "default_date": history_date}
     bulk_create_with_history(programs, Program, batch_size=BATCH_SIZE, **history)
     sessions = [
@@ -376,8 +397,53 @@ def _totals(sessions: Iterable[schedule.Interval]):
     return schedule.days_per_week(sessions), sum(session.minutes for session in sessions)
 
 
+def compose_search_text(name, description, organization_name, programs):
+    """Return a facility's ``search_text``: what keyword search (``q``) looks in.
+
+    One line each: the organization's name (first, so a rename is easy to spot), the
+    facility's name and description, and each program's name and description. Search
+    words never contain whitespace, so a word matches this text exactly when it
+    matches one of the parts (substring on SQLite; on PostgreSQL the parts are also
+    separate tokens).
+    """
+    parts = [organization_name or "", name or "", description or ""]
+    for program_name, program_description in programs:
+        parts.extend([program_name or "", program_description or ""])
+    return "\n".join(parts)
+
+
+def refresh_search_text(facilities):
+    """Recompute ``search_text`` of the facilities of this queryset; write only changes."""
+    rows = (
+        facilities.order_by()
+        .select_related("organization")
+        .only("id", "name", "description", "search_text", "organization__name")
+        .prefetch_related(
+            Prefetch(
+                "programs",
+                queryset=Program.objects.order_by("id").only(
+                    "id", "facility_id", "name", "description"
+                ),
+            )
+        )
+    )
+    changed = []
+    for facility in rows:
+        text = compose_search_text(
+            facility.name,
+            facility.description,
+            facility.organization.name if facility.organization else "",
+            [(p.name, p.description) for p in facility.programs.all()],
+        )
+        if text != facility.search_text:
+            facility.search_text = text
+            changed.append(facility)
+    Facility.objects.bulk_update(changed, ["search_text"], batch_size=BATCH_SIZE)
+
+
 def refresh_schedule(facility):
-    """Recompute what is derived from a facility's hours and its programs' sessions.
+    """Recompute what is derived from a facility's hours, its programs' sessions and its
+    texts (``search_text``).
 
     Called after hours or sessions change outside the import (the admin); the
     import computes the same values from the file through the same functions.
@@ -400,6 +466,7 @@ def refresh_schedule(facility):
                 Program.objects.filter(pk=program.pk).update(
                     days_per_week=days, minutes_per_week=minutes
                 )
+        refresh_search_text(Facility.objects.filter(pk=facility.pk))
 
 
 def facility_export(queryset=None):

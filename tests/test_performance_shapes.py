@@ -1,0 +1,170 @@
+"""The shapes issue 6 relies on: derived search text kept true, constants instead of
+joins, the indexes the planner needs, and the gunicorn config. No timing assertions."""
+
+import gc
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from directory.models import Facility, Program
+from directory.services import compose_search_text, refresh_schedule
+from tests.factories import FacilityRecord, ProgramRecord, load
+
+pytestmark = pytest.mark.django_db
+
+FACILITIES_URL = "/api/v1/facilities/"
+LANTERN = {"slug": "lantern", "name": "Lantern Health"}
+
+
+def slugs(api, query):
+    response = api.get(f"{FACILITIES_URL}?{query}")
+    assert response.status_code == 200, response.content
+    return [result["slug"] for result in response.json()["results"]]
+
+
+def search_text(slug):
+    return Facility.objects.get(slug=slug).search_text
+
+
+def test_import_writes_the_search_text_of_each_facility():
+    load(
+        FacilityRecord(
+            slug="harbor",
+            name="Harbor House",
+            description="Group therapy.",
+            organization=LANTERN,
+            programs=[ProgramRecord(name="Evening IOP", description="Dual diagnosis track")],
+        ),
+        FacilityRecord(slug="alone", name="Alone", organization=None),
+    )
+    assert search_text("harbor") == compose_search_text(
+        "Harbor House",
+        "Group therapy.",
+        "Lantern Health",
+        [("Evening IOP", "Dual diagnosis track")],
+    )
+    assert search_text("harbor").split("\n") == [
+        "Lantern Health",
+        "Harbor House",
+        "Group therapy.",
+        "Evening IOP",
+        "Dual diagnosis track",
+    ]
+    assert search_text("alone") == "\nAlone\n"
+
+
+def test_reimport_replaces_the_search_text():
+    load(FacilityRecord(slug="harbor", programs=[ProgramRecord(name="Old Track")]))
+    load(FacilityRecord(slug="harbor", programs=[ProgramRecord(name="New Track")]))
+    assert "New Track" in search_text("harbor")
+    assert "Old Track" not in search_text("harbor")
+
+
+def test_an_organization_renamed_by_an_import_is_renamed_in_its_other_facilities(api):
+    load(
+        FacilityRecord(slug="first", organization=LANTERN),
+        FacilityRecord(slug="second", organization=LANTERN),
+    )
+    load(FacilityRecord(slug="first", organization={"slug": "lantern", "name": "Beacon Care"}))
+    assert search_text("second").startswith("Beacon Care\n")
+    assert slugs(api, "q=beacon&ordering=name") == ["first", "second"]
+    assert slugs(api, "q=lantern") == []
+
+
+def test_refresh_schedule_refreshes_the_search_text(api):
+    """The admin calls refresh_schedule after saving a facility or a program."""
+    load(FacilityRecord(slug="harbor", programs=[ProgramRecord(name="Evening IOP")]))
+    Program.objects.filter(facility__slug="harbor").update(name="Sunrise Track")
+    Facility.objects.filter(slug="harbor").update(description="Now with yoga.")
+    assert slugs(api, "q=sunrise") == []
+    refresh_schedule(Facility.objects.get(slug="harbor"))
+    assert slugs(api, "q=sunrise") == ["harbor"]
+    assert slugs(api, "q=yoga") == ["harbor"]
+    assert slugs(api, "q=evening") == []
+
+
+def test_every_word_may_come_from_a_different_part(api):
+    load(
+        FacilityRecord(
+            slug="harbor",
+            name="Harbor House",
+            organization=LANTERN,
+            programs=[ProgramRecord(name="Evening IOP", description="family sessions")],
+        ),
+        FacilityRecord(slug="other", name="Other Place"),
+    )
+    assert slugs(api, "q=harbor lantern family") == ["harbor"]
+    assert slugs(api, "q=harbor lantern missing") == []
+
+
+def test_representation_does_not_fetch_the_search_text(api):
+    load(FacilityRecord(slug="harbor"))
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get(f"{FACILITIES_URL}?q=harbor").status_code == 200
+        assert api.get("/api/v1/programs/").status_code == 200
+        assert api.get(f"{FACILITIES_URL}harbor/").status_code == 200
+    selected = [q["sql"].split(" FROM ")[0] for q in queries if q["sql"].startswith("SELECT")]
+    assert selected
+    assert not any("search_text" in columns for columns in selected)
+
+
+def test_level_and_neighborhood_filters_compare_ids_not_slugs(api):
+    load(FacilityRecord(slug="harbor", programs=[ProgramRecord(level="iop")]))
+    url = (
+        f"{FACILITIES_URL}?level=iop&min_level=outpatient&lives_at_home=true&neighborhood=echo-park"
+    )
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get(url)
+    assert [r["slug"] for r in response.json()["results"]] == ["harbor"]
+    searches = [q["sql"] for q in queries if "COUNT(*)" in q["sql"]]
+    assert searches
+    assert "directory_carelevel" not in searches[0]
+    assert "directory_neighborhood" not in searches[0]
+
+
+def test_by_appointment_uses_days_per_week_not_a_session_exists(api):
+    load(FacilityRecord(slug="harbor", open_24_7=True, programs=[ProgramRecord()]))
+    with CaptureQueriesContext(connection) as queries:
+        assert slugs(api, "available=mon@09:00-12:00") == ["harbor"]
+    count = next(q["sql"] for q in queries if "COUNT(*)" in q["sql"])
+    assert '"days_per_week" = 0' in count
+    assert count.count("directory_session") == 1  # only "no session outside the windows"
+
+
+def test_keyword_search_matches_the_search_text_index_on_postgresql():
+    """The predicate is the GIN index's expression on published rows, so the planner can
+    use the index (which it does at scale; a test table is too small to prefer it)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("GIN indexes are PostgreSQL's")
+    load(FacilityRecord(slug="harbor", description="therapy"))
+    queryset = Facility.objects.published().matching_text(["therapy"]).order_by()
+    expression = "to_tsvector('english'::regconfig, COALESCE(search_text, ''::text))"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'facility_search_text'")
+        (definition,) = cursor.fetchone()
+        sql, params = queryset.values("id").query.sql_with_params()
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "USING gin" in definition
+    assert expression in definition
+    assert "WHERE ((status)::text = 'published'::text)" in definition
+    assert expression + " @@ '''therapi'''::tsquery" in plan
+    assert "numnode" not in plan  # the stop-word test folds away: one indexable predicate
+
+
+def test_gunicorn_config_freezes_the_loaded_app():
+    import importlib.util
+    from pathlib import Path
+
+    from django.conf import settings
+
+    path = Path(settings.BASE_DIR) / "config" / "gunicorn.conf.py"
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    try:
+        module.post_worker_init(worker=None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
