@@ -125,10 +125,12 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 # service recovers by itself when the database comes back after an outage.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    options = DATABASES["default"].setdefault("OPTIONS", {})
     # An unreachable server fails a request in seconds (503) instead of holding a worker.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
-    )
+    options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
+    # The search statements are short; JIT compiling them cost more than it saved
+    # (docs/performance.md), and the distance sorts spill to disk at the default work_mem.
+    options.setdefault("options", "-c jit=off -c work_mem=16MB")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

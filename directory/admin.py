@@ -51,6 +51,7 @@ from directory.services import (
     facility_import,
     read_interchange,
     refresh_schedule,
+    refresh_search_text,
 )
 
 LISTING_CHANGED = (
@@ -704,6 +705,11 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # The organization's name is part of its facilities' search text (q).
+        refresh_search_text(Facility.objects.filter(organization=obj))
 
 
 class ReferenceDataAdmin(admin.ModelAdmin):

@@ -505,3 +505,24 @@ def test_a_facility_added_with_hours_and_a_program_in_one_save(admin_client):
         OpenSpan.objects.filter(facility=facility).values_list("start_minute", "end_minute")
     ) == [(4 * 1440 + 22 * 60, 5 * 1440 + 120)]
     assert Program.objects.get().days_per_week == 0
+
+
+def test_renaming_an_organization_updates_its_facilities_text_search(admin_client, api):
+    from directory.models import Organization
+
+    load(
+        FacilityRecord(
+            slug="lantern-clinic",
+            name="Harbor Clinic",
+            organization={"slug": "lantern", "name": "Lantern"},
+        )
+    )
+    organization = Organization.objects.get(slug="lantern")
+    response = admin_client.post(
+        f"/admin/directory/organization/{organization.pk}/change/",
+        {"slug": "lantern", "name": "Jacaranda Network"},
+    )
+    assert response.status_code == 302
+    found = api.get("/api/v1/facilities/?q=jacaranda").json()["results"]
+    assert [result["slug"] for result in found] == ["lantern-clinic"]
+    assert api.get("/api/v1/facilities/?q=lantern").json()["results"] == []
