@@ -22,6 +22,9 @@ from directory.models import Facility, Neighborhood, Program
 UNKNOWN_PARAMETER = "unknown query parameter"
 UNKNOWN_PARAMETER_HINT = "unknown query parameter; did you mean '{suggestion}'?"
 NUL_CHARACTER = "must not contain a NUL character"
+REPEATED = "give this parameter once, not {count} times"
+NOT_ASCII_NUMBER = "expected plain ASCII digits, got '{value}'"
+NO_SEARCHABLE_WORDS = "no searchable words in '{value}': use letters or digits"
 UNKNOWN_LEVEL = "unknown care level '{value}'; expected one of {choices}"
 UNKNOWN_NEIGHBORHOOD = "unknown neighborhood '{value}'"
 UNKNOWN_LANGUAGE = (
@@ -48,12 +51,18 @@ MAX_RADIUS_MI = 100.0
 PAGING_PARAMETERS = frozenset({"page", "page_size", "format"})
 
 
-class ListWidget(forms.Widget):
-    """Read a parameter given as repeats, comma-separated values, or both."""
+class ListWidget(forms.TextInput):
+    """Read a parameter given as repeats, comma-separated values, or both.
+
+    A text input when drawn (the browsable API draws the filter form).
+    """
 
     def __init__(self, *, split_commas=True):
         super().__init__()
         self.split_commas = split_commas
+
+    def format_value(self, value):
+        return ",".join(value) if isinstance(value, list | tuple) else super().format_value(value)
 
     def value_from_datadict(self, data, files, name):
         values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
@@ -136,6 +145,10 @@ class BoundedNumberField(forms.Field):
     def to_python(self, value):
         if value in (None, ""):
             return None
+        # int() and float() accept other scripts' digits and surrounding spaces; a URL
+        # parameter is plain ASCII.
+        if not value.isascii() or value != value.strip():
+            raise ValidationError(self.message.format(value=value[:50]))
         try:
             number = int(value) if self.whole else float(value)
         except (TypeError, ValueError):
@@ -151,6 +164,8 @@ class PointField(forms.Field):
         if value in (None, ""):
             return None
         parts = value.split(",")
+        if not value.isascii() or any(part != part.strip() for part in parts):
+            raise ValidationError(INVALID_NEAR.format(value=value[:50]))
         try:
             latitude, longitude = (float(part) for part in parts)
         except ValueError:
@@ -193,11 +208,19 @@ class InstantField(forms.Field):
 
 
 class KeywordsField(forms.CharField):
+    """Words to search for: letters or digits. Punctuation-only tokens are dropped (neither
+    database can search them the same way); a q with no word left is a 400, never "all"."""
+
     def to_python(self, value):
         value = super().to_python(value)
         if len(value) > Q_LIMIT:
             raise ValidationError(Q_TOO_LONG.format(limit=Q_LIMIT, length=len(value)))
-        return value.split() or None
+        if not value.strip():
+            return None
+        words = [word for word in value.split() if any(ch.isalnum() for ch in word)]
+        if not words:
+            raise ValidationError(NO_SEARCHABLE_WORDS.format(value=value[:50]))
+        return words
 
 
 class CareLevelField(forms.Field):
@@ -227,6 +250,12 @@ class SearchForm(forms.Form):
         known = set(self.fields) | PAGING_PARAMETERS
         for name in sorted(set(self.data) - known):
             self._errors[name] = self.error_class([self.unknown_message(name, known)])
+        for name in sorted(set(self.data) & known):
+            count = len(self.data.getlist(name))
+            field = self.fields.get(name)
+            repeatable = field is not None and isinstance(field.widget, ListWidget)
+            if count > 1 and not repeatable:
+                self._errors.setdefault(name, self.error_class([REPEATED.format(count=count)]))
         if cleaned.get("radius_mi") is not None and cleaned.get("near") is None:
             self._errors.setdefault("radius_mi", self.error_class([RADIUS_WITHOUT_NEAR]))
         if cleaned.get("ordering") == "distance" and cleaned.get("near") is None:
@@ -619,7 +648,8 @@ class NeighborhoodFilterSet(django_filters.FilterSet):
         forms.CharField,
         "Part of the neighborhood's name",
         required=False,
-        schema=STRING,
+        max_length=Q_LIMIT,
+        schema={"type": "string", "maxLength": Q_LIMIT},
         example="echo",
     )
 
@@ -633,7 +663,5 @@ class NeighborhoodFilterSet(django_filters.FilterSet):
         if data.get("service_area"):
             queryset = queryset.filter(service_area__in=data["service_area"])
         if data.get("q"):
-            if len(data["q"]) > Q_LIMIT:
-                return queryset.none()
             queryset = queryset.filter(name__icontains=data["q"].strip())
         return queryset

@@ -15,6 +15,7 @@ is the request's when the admin runs the import (HistoryRequestMiddleware), else
 """
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -38,7 +39,7 @@ from directory.models import (
     Program,
     Session,
 )
-from directory.serializers import FacilityRecordSerializer
+from directory.serializers import UNKNOWN_FIELD, FacilityRecordSerializer
 
 NOT_A_LIST = "the file must hold a JSON array of facilities, got {kind}"
 INVALID_JSON = "not valid JSON: {error}"
@@ -130,6 +131,40 @@ def flatten_errors(detail, path=""):
         yield path, str(detail)
 
 
+_MISSING = object()
+PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def value_at(record, path):
+    """Return the value at a field path such as ``programs[0].sessions[1].day``, or _MISSING."""
+    value = record
+    for key, position in PATH_PART.findall(path):
+        try:
+            value = value[int(position)] if position else value[key]
+        except (KeyError, IndexError, TypeError):
+            return _MISSING
+    return value
+
+
+def with_offending_value(message, record, path):
+    """Return message naming the value it is about, when the message does not already.
+
+    The project's own messages name it ("unknown day 'funday'"); DRF's generic ones
+    ("A valid number is required.") do not, and a curator needs it to find the line.
+    """
+    if message == UNKNOWN_FIELD or not path:
+        return message  # about the key, or about the whole record (its type is named)
+    value = value_at(record, path)
+    if value is _MISSING or value is None or isinstance(value, dict | list):
+        return message
+    shown = json.dumps(value, ensure_ascii=False)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    if shown in message or str(value) in message:
+        return message
+    return f"{message} (got {shown})"
+
+
 def validate_records(records):
     """Return (validated records, problems) for a list of interchange records."""
     context = {
@@ -144,7 +179,7 @@ def validate_records(records):
         serializer = FacilityRecordSerializer(data=record, context=context)
         if not serializer.is_valid():
             problems.extend(
-                ImportProblem(index, slug, path, message)
+                ImportProblem(index, slug, path, with_offending_value(message, record, path))
                 for path, message in flatten_errors(serializer.errors)
             )
             continue

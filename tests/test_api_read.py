@@ -221,7 +221,8 @@ def test_the_program_list_runs_four_queries_whatever_the_page_size(api, page_siz
 
 def test_care_levels_are_listed_by_rank(api):
     body = api.get("/api/v1/care-levels/").json()
-    assert [(level["slug"], level["lives_at_home"]) for level in body] == [
+    assert (body["count"], body["next"], body["previous"]) == (5, None, None)
+    assert [(level["slug"], level["lives_at_home"]) for level in body["results"]] == [
         ("outpatient", True),
         ("iop", True),
         ("php", True),
@@ -232,7 +233,7 @@ def test_care_levels_are_listed_by_rank(api):
 
 def test_service_areas_are_the_eight(api):
     body = api.get("/api/v1/service-areas/").json()
-    assert [(area["number"], area["name"]) for area in body] == [
+    assert [(area["number"], area["name"]) for area in body["results"]] == [
         (1, "Antelope Valley"),
         (2, "San Fernando Valley"),
         (3, "San Gabriel Valley"),

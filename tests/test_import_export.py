@@ -68,7 +68,7 @@ def test_an_unknown_day_is_reported_with_record_slug_field_and_value():
             "programs[0].dual_diagnosis: expected true or false, got 'yes'",
         ),
         ({"latitude": "34.1"}, "latitude: expected a number, got '34.1'"),
-        ({"latitude": 91}, "latitude: Ensure this value is less than or equal to 90."),
+        ({"latitude": 91}, "latitude: Ensure this value is less than or equal to 90. (got 91)"),
         (
             {"longitude": None},
             "longitude: latitude and longitude go together: give both or neither",
@@ -84,6 +84,12 @@ def test_an_unknown_day_is_reported_with_record_slug_field_and_value():
         ),
         ({"status": "hidden"}, 'status: "hidden" is not a valid choice.'),
         ({"colour": "blue"}, "colour: unknown field"),
+        ({"latitude": float("nan")}, "latitude: A valid number is required. (got NaN)"),
+        (
+            {"verified_at": "2026-02-30"},
+            "verified_at: Date has wrong format. Use one of these formats instead: YYYY-MM-DD. "
+            '(got "2026-02-30")',
+        ),
     ],
 )
 def test_each_invalid_value_is_reported_with_its_field(changes, expected):

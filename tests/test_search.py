@@ -605,3 +605,36 @@ def test_text_search_on_postgresql_stems_and_ranks(api, connection_vendor):
     assert slugs(api, "q=therapies&ordering=name") == ["a-mentions-once", "b-mentions-twice"]
     # Stop words constrain nothing rather than matching nothing.
     assert slugs(api, "q=the therapy&ordering=name") == ["a-mentions-once", "b-mentions-twice"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("q=%25%25%25", {"q": [filters.NO_SEARCHABLE_WORDS.format(value="%%%")]}),
+        ("q=!", {"q": [filters.NO_SEARCHABLE_WORDS.format(value="!")]}),
+        ("q=%F0%9F%98%80", {"q": [filters.NO_SEARCHABLE_WORDS.format(value="\U0001f600")]}),
+        ("neighborhood=100%25", {"neighborhood": ["unknown neighborhood '100%'"]}),
+        ("age=%25d", {"age": ["expected an age in whole years from 0 to 150, got '%d'"]}),
+        ("q=recovery&q=house", {"q": [filters.REPEATED.format(count=2)]}),
+        ("age=5&age=40", {"age": [filters.REPEATED.format(count=2)]}),
+        ("page=1&page=2", {"page": [filters.REPEATED.format(count=2)]}),
+        ("age=%D9%A5", {"age": ["expected an age in whole years from 0 to 150, got '\u0665'"]}),
+        ("age=%205", {"age": ["expected an age in whole years from 0 to 150, got ' 5'"]}),
+    ],
+)
+def test_values_with_percent_signs_repeats_and_odd_digits_are_clear_400s(api, query, expected):
+    assert errors(api, query) == expected
+
+
+def test_punctuation_among_words_is_ignored(api, world):
+    assert set(slugs(api, "q=family !")) == {"teen-php"}
+
+
+def test_the_browsable_api_draws_the_search_form(api, world, settings):
+    if "BrowsableAPIRenderer" not in str(settings.REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"]):
+        pytest.skip("the browsable API is on only with DEBUG")
+    response = api.get(
+        f"{FACILITIES_URL}?level=iop,php&available=mon@18:00-21:00", HTTP_ACCEPT="text/html"
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")

@@ -253,7 +253,6 @@ class CareLevelViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = CareLevelSerializer
     lookup_field = "slug"
     lookup_value_regex = SLUG_PATTERN
-    pagination_class = None
     filter_backends = []
 
 
@@ -263,7 +262,6 @@ class ServiceAreaViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = ServiceArea.objects.order_by("number")
     serializer_class = ServiceAreaSerializer
     lookup_field = "number"
-    pagination_class = None
     filter_backends = []
 
 
