@@ -259,7 +259,7 @@ class FacilityQuerySet(models.QuerySet):
                 facility=OuterRef("pk"),
                 start_minute__gte=probe.first_start,
                 start_minute__lte=min(probe.last_start, probe.minute),
-                end_minute__gte=probe.minute,
+                end_minute__gte=probe.end_at_least,
             )
             closed = Closure.objects.filter(
                 facility=OuterRef("pk"),

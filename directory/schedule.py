@@ -355,40 +355,47 @@ class OpenProbe:
     """One way a weekly interval can contain an instant: it started on started_on.
 
     An interval qualifies if first_start <= interval.start <= last_start (it started on that
-    weekday), interval.start <= minute <= interval.end (edges included), and started_on is not
-    a closure date.
+    weekday), interval.start <= minute and end_at_least <= interval.end (edges included), and
+    started_on is not a closure date. end_at_least is minute for an instant on the minute, and
+    minute + 1 for one with seconds: 18:00:30 lies after an 18:00 close.
     """
 
     started_on: date
     first_start: int
     last_start: int
     minute: int
+    end_at_least: int
 
 
 def open_probes(instant: datetime) -> tuple[OpenProbe, ...]:
     """Return the probes for intervals starting today and yesterday (local dates) at instant.
 
     An interval lasts less than 24 hours, so one containing the instant started on its local
-    date or the day before. minute is the minute of the week of the local wall-clock time,
-    seconds dropped (so 21:00:59 is still open at a 21:00 close). On Monday the yesterday probe
-    adds a week to minute, because a Sunday-night interval's end runs past MINUTES_PER_WEEK.
+    date or the day before. minute is the minute of the week of the local wall-clock time;
+    an instant past the minute (21:00:30) needs an interval ending after it (not at 21:00).
+    On Monday the yesterday probe adds a week, because a Sunday-night interval's end runs past
+    MINUTES_PER_WEEK.
     """
     local = to_local(instant)
     today = local.weekday()
     minute = today * MINUTES_PER_DAY + local.hour * 60 + local.minute
+    past_the_minute = 1 if (local.second or local.microsecond) else 0
     yesterday = (today - 1) % 7
+    monday_shift = 0 if today > 0 else MINUTES_PER_WEEK
     return (
         OpenProbe(
             started_on=local.date(),
             first_start=today * MINUTES_PER_DAY,
             last_start=today * MINUTES_PER_DAY + MINUTES_PER_DAY - 1,
             minute=minute,
+            end_at_least=minute + past_the_minute,
         ),
         OpenProbe(
             started_on=local.date() - timedelta(days=1),
             first_start=yesterday * MINUTES_PER_DAY,
             last_start=yesterday * MINUTES_PER_DAY + MINUTES_PER_DAY - 1,
-            minute=minute if today > 0 else minute + MINUTES_PER_WEEK,
+            minute=minute + monday_shift,
+            end_at_least=minute + monday_shift + past_the_minute,
         ),
     )
 
@@ -419,7 +426,8 @@ def is_open(
         not closed_on(probe.started_on)
         and any(
             probe.first_start <= interval.start <= probe.last_start
-            and interval.start <= probe.minute <= interval.end
+            and interval.start <= probe.minute
+            and probe.end_at_least <= interval.end
             for interval in hours
         )
         for probe in open_probes(instant)

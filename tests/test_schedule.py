@@ -712,22 +712,45 @@ def test_to_local_reads_naive_instants_as_los_angeles_wall_clock(instant, expect
 
 def test_open_probes_look_at_today_and_yesterday():
     assert open_probes(parse_instant("2026-12-05T01:00")) == (
-        OpenProbe(date(2026, 12, 5), at(SAT, "00:00"), at(SAT, "23:59"), at(SAT, "01:00")),
-        OpenProbe(date(2026, 12, 4), at(FRI, "00:00"), at(FRI, "23:59"), at(SAT, "01:00")),
+        OpenProbe(
+            date(2026, 12, 5),
+            at(SAT, "00:00"),
+            at(SAT, "23:59"),
+            at(SAT, "01:00"),
+            at(SAT, "01:00"),
+        ),
+        OpenProbe(
+            date(2026, 12, 4),
+            at(FRI, "00:00"),
+            at(FRI, "23:59"),
+            at(SAT, "01:00"),
+            at(SAT, "01:00"),
+        ),
     )
+
+
+def test_an_instant_past_the_minute_needs_an_interval_ending_after_it():
+    (today, _) = open_probes(parse_instant("2026-12-05T01:00:30"))
+    assert (today.minute, today.end_at_least) == (at(SAT, "01:00"), at(SAT, "01:01"))
 
 
 def test_on_monday_the_yesterday_probe_looks_past_the_end_of_the_week():
     assert open_probes(parse_instant("2026-12-07T02:00")) == (
-        OpenProbe(date(2026, 12, 7), 0, 1439, 120),
-        OpenProbe(date(2026, 12, 6), at(SUN, "00:00"), at(SUN, "23:59"), MINUTES_PER_WEEK + 120),
+        OpenProbe(date(2026, 12, 7), 0, 1439, 120, 120),
+        OpenProbe(
+            date(2026, 12, 6),
+            at(SUN, "00:00"),
+            at(SUN, "23:59"),
+            MINUTES_PER_WEEK + 120,
+            MINUTES_PER_WEEK + 120,
+        ),
     )
 
 
 def test_open_probes_use_the_wall_clock_after_a_dst_gap():
     (today, _) = open_probes(datetime(2026, 3, 8, 2, 30))
     assert today == OpenProbe(
-        date(2026, 3, 8), at(SUN, "00:00"), at(SUN, "23:59"), at(SUN, "03:30")
+        date(2026, 3, 8), at(SUN, "00:00"), at(SUN, "23:59"), at(SUN, "03:30"), at(SUN, "03:30")
     )
 
 
@@ -744,7 +767,9 @@ SUNDAY_NIGHT = [weekly(SUN, "23:00", "03:00")]
         (OFFICE, [], "2026-12-01T09:00", True),
         (OFFICE, [], "2026-12-01T08:59", False),
         (OFFICE, [], "2026-12-01T17:00", True),
-        (OFFICE, [], "2026-12-01T17:00:59", True),
+        # Seconds count: half a minute after closing is closed (DESIGN §4 edges only).
+        (OFFICE, [], "2026-12-01T17:00:59", False),
+        (OFFICE, [], "2026-12-01T16:59:59", True),
         (OFFICE, [], "2026-12-01T17:01", False),
         (OFFICE, [], "2026-12-05T12:00", False),
         (OFFICE, [], "2026-12-01T20:00Z", True),

@@ -58,6 +58,8 @@ def hours_world():
         ("2026-12-01T09:00", {"day-clinic", "always-open", "split-day"}),
         ("2026-12-01T17:00", {"day-clinic", "always-open", "split-day"}),
         ("2026-12-01T17:01", {"always-open"}),
+        ("2026-12-01T17:00:30", {"always-open"}),
+        ("2026-12-01T16:59:59", {"day-clinic", "always-open", "split-day"}),
         ("2026-12-01T08:59", {"always-open", "split-day"}),
         ("2026-12-01T12:30", {"day-clinic", "always-open"}),
         # Friday 22:00–02:00 runs into Saturday; a closure removes it only on its start date.
