@@ -245,3 +245,18 @@ def test_without_configured_origins_nobody_gets_cors_headers(api, settings):
         HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET",
     )
     assert "Access-Control-Allow-Origin" not in response
+
+
+def test_the_server_entry_point_refuses_to_start_without_debug_or_a_secret_key():
+    completed = run(["-c", "import config.wsgi"])
+    assert completed.returncode == 1
+    assert "django.core.exceptions.ImproperlyConfigured: SECRET_KEY is not set." in (
+        completed.stderr
+    )
+
+
+def test_manage_py_defaults_to_local_development():
+    completed = run(
+        ["manage.py", "shell", "-c", "from django.conf import settings; print(settings.DEBUG)"]
+    )
+    assert (completed.returncode, completed.stdout.strip().splitlines()[-1]) == (0, "True")
