@@ -543,10 +543,7 @@ class SearchFilterSet(django_filters.FilterSet):
     def matching_facilities(self, facilities, data, *, now):
         """Return the facilities satisfying every facility-level filter."""
         if data.get("neighborhood"):
-            ids = reference.neighborhood_ids()
-            facilities = facilities.filter(
-                neighborhood_id__in=sorted(ids[slug] for slug in data["neighborhood"])
-            )
+            facilities = facilities.in_neighborhoods(data["neighborhood"])
         if data.get("service_area"):
             facilities = facilities.in_service_areas(data["service_area"])
         if data.get("near"):

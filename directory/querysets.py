@@ -215,8 +215,15 @@ class FacilityQuerySet(models.QuerySet):
         """Return facilities with at least one of these programs (the same-program rule)."""
         return self.filter(Exists(programs.filter(facility=OuterRef("pk"))))
 
-    def in_neighborhoods(self, neighborhoods):
-        return self.filter(neighborhood__in=neighborhoods)
+    def in_neighborhoods(self, slugs):
+        """Return facilities in any of these neighborhoods (slugs known to exist).
+
+        Compared by id from the cached reference data: constants the planner can estimate.
+        """
+        from directory import reference
+
+        ids = reference.neighborhood_ids()
+        return self.filter(neighborhood_id__in=sorted(ids[slug] for slug in slugs))
 
     def in_service_areas(self, numbers):
         # Kept as a join on purpose: with the neighborhoods' ids as constants the planner
