@@ -1,10 +1,14 @@
 """Writes that touch several rows: importing and exporting the interchange file (DESIGN §6),
 and keeping the schedule-derived columns true.
 
-Import is all or nothing: every record is validated first, every problem is
-reported with its record index, slug and field, and nothing is written unless
-the whole file is valid. The same service serves the command, the admin's bulk
-import and the write API.
+Import is all or nothing: every problem is reported with its record index, slug and
+field, and nothing is written unless the whole file is valid. The same service serves
+the command, the admin's bulk import and the write API. It takes records from any
+iterable (the command streams them from the file with ``iter_interchange``) and works
+in chunks of ``BATCH_SIZE`` inside one transaction: each chunk is validated, then
+written while no problem has been found; after a problem the rest is only validated,
+and the transaction is rolled back at the end. So memory holds one chunk, plus a slug
+or two per record for the checks across records.
 
 Imports keep the history of listings (django-simple-history) in bulk: created and
 updated rows through ``bulk_create_with_history`` / ``bulk_update_with_history``, and
@@ -14,11 +18,16 @@ records deletions one row at a time, from the post_delete signal). The history u
 is the request's when the admin runs the import (HistoryRequestMiddleware), else none.
 """
 
+import codecs
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 
+# ijson parses a file incrementally, one record at a time, so an import's memory does not
+# grow with the file; its C backend (yajl2_c, in the wheels) is about as fast as json.
+import ijson
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Prefetch, Value
@@ -43,6 +52,11 @@ from directory.serializers import UNKNOWN_FIELD, FacilityRecordSerializer
 
 NOT_A_LIST = "the file must hold a JSON array of facilities, got {kind}"
 INVALID_JSON = "not valid JSON: {error}"
+NOT_UTF8 = "not UTF-8 text: {error}"
+# Where a streamed file stops being JSON: yajl's reason, then the text around the spot.
+JSON_ERROR_AT = "{reason} (after {count} complete record(s), at '{context}')"
+JSON_ERROR_AT_END = "{reason} (after {count} complete record(s))"
+BYTE_ORDER_MARK = "the file begins with a byte order mark (BOM); save it as UTF-8 without one"
 DUPLICATE_SLUG = "slug '{slug}' appears again (first in record {first})"
 ORGANIZATION_CONFLICT = (
     "organization '{slug}' is named '{name}' here but '{other}' in record {first}"
@@ -97,6 +111,77 @@ def read_interchange(text):
     if not isinstance(records, list):
         raise InterchangeError(NOT_A_LIST.format(kind=type(records).__name__))
     return records
+
+
+JSON_WHITESPACE = b" \t\n\r"
+PEEK_BYTES = 64 * 1024
+# The Python type json.loads gives a top-level value, by ijson's first event.
+KIND_OF_EVENT = {"start_map": "dict", "string": "str", "boolean": "bool", "null": "NoneType"}
+
+
+def iter_interchange(stream) -> Iterator[dict]:
+    """Yield the records of an interchange file read from a binary stream, one at a time.
+
+    The file is never read whole. Raises InterchangeError, possibly after yielding some
+    records, where the file is not an array, not JSON or not UTF-8. Numbers come out as
+    json.loads gives them: int, or float for the others. Unlike json.loads, ``NaN`` and
+    ``Infinity`` are invalid JSON (as the standard says), and so are integers beyond 64 bits.
+    """
+    head = b""
+    while not head:
+        chunk = stream.read(PEEK_BYTES)
+        head = chunk.lstrip(JSON_WHITESPACE)
+        if not chunk:
+            break
+    if head.startswith(codecs.BOM_UTF8):
+        raise InterchangeError(INVALID_JSON.format(error=BYTE_ORDER_MARK))
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise InterchangeError(NOT_UTF8.format(error="it begins with a UTF-16 byte order mark"))
+    replayed = _Replayed(head, stream)
+    count = 0
+    try:
+        if not head.startswith(b"["):
+            event, value = next(ijson.parse(replayed, use_float=True))[1:]
+            kind = KIND_OF_EVENT.get(event) or type(value).__name__
+            raise InterchangeError(NOT_A_LIST.format(kind=kind))
+        for record in ijson.items(replayed, "item", use_float=True):
+            yield record
+            count += 1
+    except ijson.JSONError as error:
+        raise _json_error(error, count) from None
+
+
+class _Replayed:
+    """A binary reader that returns ``head`` (already read from ``stream``), then the rest."""
+
+    def __init__(self, head, stream):
+        self.head, self.stream = head, stream
+
+    def read(self, size=-1):
+        if not self.head:
+            return self.stream.read(size)
+        if size is None or size < 0:
+            data, self.head = self.head + self.stream.read(), b""
+        else:
+            data, self.head = self.head[:size], self.head[size:]
+        return data
+
+
+def _json_error(error, count):
+    """Return the InterchangeError for ijson's error, located by the records read before it."""
+    text = error.args[0] if error.args else ""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    # yajl's message: the reason, the text around the spot, a line pointing at it.
+    lines = [line.strip() for line in str(text).splitlines()]
+    reason = lines[0] if lines and lines[0] else type(error).__name__
+    if len(lines) >= 3 and lines[2].startswith("(right here)") and lines[1]:
+        reason = JSON_ERROR_AT.format(reason=reason, count=count, context=lines[1])
+    elif count:
+        reason = JSON_ERROR_AT_END.format(reason=reason, count=count)
+    if "invalid bytes in UTF8" in reason:
+        return InterchangeError(NOT_UTF8.format(error=reason))
+    return InterchangeError(INVALID_JSON.format(error=reason))
 
 
 def dump_interchange(records):
@@ -165,35 +250,51 @@ def with_offending_value(message, record, path):
     return f"{message} (got {shown})"
 
 
-def validate_records(records):
-    """Return (validated records, problems) for a list of interchange records."""
-    context = {
-        "care_levels": dict(CareLevel.objects.values_list("slug", "id")),
-        "neighborhoods": dict(Neighborhood.objects.values_list("slug", "id")),
-    }
-    validated, problems = [], []
-    first_index_of_slug, organization_names = {}, {}
-    for index, record in enumerate(records):
+class RecordChecker:
+    """Validates interchange records one chunk at a time, with the checks across records.
+
+    Reads the care levels and neighborhoods once. Across chunks it keeps only what those
+    checks need: each slug's first record index and each organization's first name.
+    """
+
+    def __init__(self):
+        self.context = {
+            "care_levels": dict(CareLevel.objects.values_list("slug", "id")),
+            "neighborhoods": dict(Neighborhood.objects.values_list("slug", "id")),
+        }
+        self.first_index_of_slug = {}
+        self.organization_names = {}
+
+    def check(self, records, *, start=0):
+        """Return (validated records, problems) of records numbered from ``start``."""
+        validated, problems = [], []
+        for index, record in enumerate(records, start):
+            data = self._check_one(index, record, problems)
+            if data is not None:
+                validated.append(data)
+        return validated, problems
+
+    def _check_one(self, index, record, problems):
         slug = record.get("slug") if isinstance(record, dict) else None
         slug = slug if isinstance(slug, str) else None
-        serializer = FacilityRecordSerializer(data=record, context=context)
+        serializer = FacilityRecordSerializer(data=record, context=self.context)
         if not serializer.is_valid():
             problems.extend(
                 ImportProblem(index, slug, path, with_offending_value(message, record, path))
                 for path, message in flatten_errors(serializer.errors)
             )
-            continue
+            return None
         data = serializer.validated_data
-        if data["slug"] in first_index_of_slug:
-            first = first_index_of_slug[data["slug"]]
+        if data["slug"] in self.first_index_of_slug:
+            first = self.first_index_of_slug[data["slug"]]
             problems.append(
                 ImportProblem(index, slug, "slug", DUPLICATE_SLUG.format(slug=slug, first=first))
             )
-            continue
-        first_index_of_slug[data["slug"]] = index
+            return None
+        self.first_index_of_slug[data["slug"]] = index
         organization = data.get("organization")
         if organization:
-            first, name = organization_names.setdefault(
+            first, name = self.organization_names.setdefault(
                 organization["slug"], (index, organization["name"])
             )
             if name != organization["name"]:
@@ -201,32 +302,49 @@ def validate_records(records):
                     slug=organization["slug"], name=organization["name"], other=name, first=first
                 )
                 problems.append(ImportProblem(index, slug, "organization.name", message))
-                continue
-        validated.append(data)
-    return validated, problems
+                return None
+        return data
+
+
+def validate_records(records):
+    """Return (validated records, problems) for a list of interchange records."""
+    return RecordChecker().check(records)
 
 
 def facility_import(*, records, dry_run=False):
-    """Upsert facilities by slug from interchange records; all or nothing.
+    """Upsert facilities by slug from interchange records (any iterable); all or nothing.
 
     A facility's programs, sessions, hours and closures are replaced by the
     record's. With problems, or with ``dry_run``, nothing is written; the result
-    still says which slugs would be created and which updated.
+    still says which slugs would be created and which updated. Records are taken
+    ``BATCH_SIZE`` at a time in one transaction: a chunk is written as soon as it is
+    validated while no problem has been found, and the transaction is rolled back at
+    the end if one has (or on any exception, e.g. InterchangeError from a stream).
     """
-    validated, problems = validate_records(records)
-    slugs = [data["slug"] for data in validated]
-    existing = set(_existing_slugs(slugs))
-    result = ImportResult(
-        created=[slug for slug in slugs if slug not in existing],
-        updated=[slug for slug in slugs if slug in existing],
-        problems=problems,
-        dry_run=dry_run,
-    )
-    if problems or dry_run:
-        return result
+    result = ImportResult(dry_run=dry_run)
     with transaction.atomic():
-        _write(validated)
+        checker = RecordChecker()
+        start = 0
+        for chunk in _chunks(records):
+            validated, problems = checker.check(chunk, start=start)
+            start += len(chunk)
+            result.problems.extend(problems)
+            slugs = [data["slug"] for data in validated]
+            existing = set(_existing_slugs(slugs))
+            result.created.extend(slug for slug in slugs if slug not in existing)
+            result.updated.extend(slug for slug in slugs if slug in existing)
+            if not (result.problems or dry_run):
+                _write(validated)
+        if result.problems or dry_run:
+            transaction.set_rollback(True)
     return result
+
+
+def _chunks(records):
+    """Yield lists of at most BATCH_SIZE records from an iterable, read as needed."""
+    iterator = iter(records)
+    while chunk := list(islice(iterator, BATCH_SIZE)):
+        yield chunk
 
 
 def _existing_slugs(slugs):
