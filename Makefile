@@ -50,9 +50,12 @@ loadtest: install
 
 # Synthetic data at national scale on the configured database (PostgreSQL for real figures):
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/la_care_bench make bench FACILITIES=100000
+# First the import of an N-facility file (facilities/s, peak memory), then the query mix
+# and throughput on the data it imported (wrk from Debian: apt-get install wrk).
 FACILITIES ?= 10000
 bench: migrate
-	$(BIN)/python manage.py bench --facilities $(FACILITIES) --http --output bench-$(FACILITIES).json
+	$(BIN)/python manage.py bench_import --facilities $(FACILITIES) --output bench-import-$(FACILITIES).json
+	$(BIN)/python manage.py bench --facilities $(FACILITIES) --reuse --gc-freeze --http --output bench-$(FACILITIES).json
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

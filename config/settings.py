@@ -197,6 +197,9 @@ REST_FRAMEWORK = {
 CACHES = {
     "default": env.cache_url("CACHE_URL", default="locmemcache://"),
 }
+# How long an anonymous search answer may be served from the cache (directory.api.cache);
+# any write to the directory makes the cached answers unreachable at once. 0: no cache.
+API_CACHE_SECONDS = env.int("API_CACHE_SECONDS", default=600)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "LA Care Directory API",

@@ -14,6 +14,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import F
+from django.http import QueryDict
 
 from directory import reference, schedule
 from directory.choices import LANGUAGE_CODES, Payment
@@ -310,7 +311,37 @@ LEVELS = {"type": "string", "enum": ["outpatient", "iop", "php", "residential", 
 PROGRAM, FACILITY, NONE = "program", "facility", None
 
 
-class SearchFilterSet(django_filters.FilterSet):
+class ParsingFilterSet(django_filters.FilterSet):
+    """A FilterSet whose filters only parse (``filter_queryset`` reads the cleaned data).
+
+    django-filter deep-copies ``base_filters`` for every instance (so that ``Filter.filter``
+    can reach its FilterSet through ``filter.parent``) and builds a new form class from the
+    copies' new form fields, for every request. Filters that never filter need neither: the
+    instances share the class's filters, and each class builds its form class once. The form
+    itself is still made per request (Django copies its fields for each form).
+    """
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        if queryset is None:
+            queryset = self._meta.model._default_manager.all()
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = queryset
+        self.request = request
+        self.form_prefix = prefix
+        self.filters = self.base_filters
+
+    def get_form_class(self):
+        cls = type(self)
+        # The class's own attribute: a subclass has other filters, hence its own form class.
+        form_class = cls.__dict__.get("_form_class")
+        if form_class is None:
+            form_class = super().get_form_class()
+            cls._form_class = form_class
+        return form_class
+
+
+class SearchFilterSet(ParsingFilterSet):
     level = _filter(
         PROGRAM,
         CodeListField,
@@ -581,17 +612,18 @@ class FacilityFilterSet(SearchFilterSet):
         data = self.form.cleaned_data
         programs = self.matching_programs(data)
         facilities = self.matching_facilities(queryset, data, now=timezone.now())
-        if programs is not None:
-            facilities = facilities.offering(programs)
         ordering = self.resolve_ordering(data)
+        if programs is not None and ordering != "level":
+            facilities = facilities.offering(programs)
         if ordering == "distance":
             facilities = facilities.order_by("distance_mi", "name", "slug")
         elif ordering == "-verified_at":
             facilities = facilities.order_by(F("verified_at").desc(nulls_last=True), "name", "slug")
         elif ordering == "level":
-            facilities = facilities.with_lowest_rank(
-                programs if programs is not None else Program.objects.all()
-            ).order_by(F("lowest_rank").asc(nulls_last=True), "name", "slug")
+            # With program filters this also keeps only the facilities offering a match.
+            facilities = facilities.with_lowest_rank(programs).order_by(
+                F("lowest_rank").asc(nulls_last=True), "name", "slug"
+            )
         elif ordering == "-name":
             facilities = facilities.order_by("-name", "-slug")
         elif ordering is None and data.get("q") and connection.vendor == "postgresql":
@@ -631,7 +663,7 @@ class ProgramFilterSet(SearchFilterSet):
         return queryset.order_by(*order).for_search_results()
 
 
-class NeighborhoodFilterSet(django_filters.FilterSet):
+class NeighborhoodFilterSet(ParsingFilterSet):
     service_area = _filter(
         NONE,
         ServiceAreaListField,

@@ -6,6 +6,7 @@ The rules that forms must check (the admin's) are in ``clean()``, which calls
 ``directory.validation``, the same functions the import's serializers call.
 """
 
+import json
 from datetime import timedelta
 
 from django.conf import settings
@@ -20,6 +21,8 @@ from directory import validation
 from directory.choices import Day, NeighborhoodKind, Source, Status
 from directory.querysets import FacilityQuerySet, ProgramQuerySet
 
+# What the API shows of a closure, after its id (FacilityQuerySet.for_representation).
+CLOSURE_COLUMNS = ["id", "starts_on", "ends_on", "reason"]
 # Derived columns are not history: they follow from the rows that are (sessions, hours).
 WEEK_MINUTE_FIELDS = ["start_minute", "end_minute"]
 
@@ -236,6 +239,31 @@ class Facility(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def closure_list(self):
+        """The closures as the API shows them (dicts, ISO dates), by start, end and id.
+
+        From the JSON column ``FacilityQuerySet.for_representation`` fetches with the
+        facility when there is one, else from the database.
+        """
+        rows = getattr(self, "closure_rows", None)
+        if rows is None:
+            rows = [
+                [
+                    closure.id,
+                    closure.starts_on.isoformat(),
+                    closure.ends_on.isoformat(),
+                    closure.reason,
+                ]
+                for closure in self.closures.all()
+            ]
+        else:
+            rows = json.loads(rows)
+        return [
+            dict(zip(CLOSURE_COLUMNS[1:], row[1:], strict=True))
+            for row in sorted(rows, key=lambda row: (row[1], row[2], row[0]))
+        ]
 
     @property
     def needs_verification(self):
@@ -462,3 +490,19 @@ class Closure(models.Model):
         problem = validation.closure_range_problem(self.starts_on, self.ends_on)
         if problem:
             raise ValidationError({"ends_on": problem})
+
+
+class DataVersion(models.Model):
+    """One row whose ``number`` grows with every write to the directory's tables.
+
+    Database triggers (migration 0007) increment it in the writer's own transaction,
+    whatever wrote: the import service, the admin (``save()`` or ``queryset.update()``),
+    the write API, a shell. Cached search answers are keyed by it
+    (``directory.api.cache``), so a committed change is never answered from the cache.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    number = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return str(self.number)

@@ -10,17 +10,21 @@ import math
 from django.db import connection, models
 from django.db.models import (
     Exists,
+    Expression,
     F,
     Func,
     IntegerField,
+    Min,
     OuterRef,
     Prefetch,
     Q,
     Subquery,
+    TextField,
     Value,
 )
 from django.db.models.functions import ASin, Cos, Power, Radians, Sin, Sqrt
 from django.db.models.lookups import Exact
+from django.db.models.sql.constants import INNER
 
 from directory import schedule
 
@@ -206,6 +210,121 @@ class ProgramQuerySet(models.QuerySet):
         )
 
 
+class RowsAsJSON(Subquery):
+    """A subquery's rows as one JSON text: an array with one array of its columns per row.
+
+    ``[]`` when it has no rows. Row order is not kept: the reader sorts. Used to fetch a
+    few small child rows with their parent's row instead of in a query of their own.
+    """
+
+    output_field = TextField()
+
+    def __init__(self, queryset, columns):
+        self.columns = columns
+        super().__init__(queryset.values_list(*columns))
+
+    def as_sql(self, compiler, connection, template=None, **extra_context):
+        values = ", ".join(f"r.{connection.ops.quote_name(column)}" for column in self.columns)
+        if connection.vendor == "postgresql":
+            template = (
+                f"(SELECT COALESCE(json_agg(json_build_array({values})), '[]')::text "
+                "FROM (%(subquery)s) AS r)"
+            )
+        else:
+            template = f"(SELECT json_group_array(json_array({values})) FROM (%(subquery)s) AS r)"
+        return super().as_sql(compiler, connection, template=template, **extra_context)
+
+
+class TableColumn(Expression):
+    """A column of one of the query's tables, by alias, that no model field declares.
+
+    Without ``alias``, the query's base table (e.g. ``directory_facility.rank_document``,
+    a PostgreSQL-only generated column). Used for columns Django must never write.
+    """
+
+    contains_aggregate = False
+    contains_column_references = True
+
+    def __init__(self, column, output_field, alias=None):
+        super().__init__(output_field=output_field)
+        self.column, self.alias = column, alias
+
+    def resolve_expression(self, query=None, *args, **kwargs):
+        if self.alias is not None or query is None:
+            return self
+        clone = self.copy()
+        clone.alias = query.get_initial_alias()
+        return clone
+
+    def as_sql(self, compiler, connection):
+        quote = connection.ops.quote_name
+        return f"{quote(self.alias)}.{quote(self.column)}", []
+
+    def relabeled_clone(self, relabels):
+        return TableColumn(self.column, self.output_field, relabels.get(self.alias, self.alias))
+
+    def get_group_by_cols(self):
+        return [self]
+
+
+class DerivedTableJoin:
+    """``INNER JOIN (subquery) alias ON parent.x = alias.y``, as a ``Query.alias_map`` entry.
+
+    Django has no public way to join a subquery; this provides what ``alias_map``
+    entries need (the interface of django.db.models.sql.datastructures.Join). It is
+    never nullable, so never promoted to an outer join. An empty subquery
+    (``programs.none()``) makes the whole query empty, as an INNER join of no rows does.
+    """
+
+    filtered_relation = None
+    join_field = None
+    join_cols = ()
+    nullable = False
+    join_type = INNER
+
+    def __init__(self, query, table_name, *, parent_alias, on, table_alias=None):
+        self.query, self.table_name, self.on = query, table_name, on
+        self.parent_alias, self.table_alias = parent_alias, table_alias
+
+    def as_sql(self, compiler, connection):
+        quote = connection.ops.quote_name
+        # Raises EmptyResultSet for an empty subquery: the compiler then returns no rows.
+        sql, params = self.query.get_compiler(connection=connection).as_sql()
+        parent_column, column = self.on
+        condition = (
+            f"{quote(self.parent_alias)}.{quote(parent_column)} = "
+            f"{quote(self.table_alias)}.{quote(column)}"
+        )
+        return f"{self.join_type} ({sql}) {quote(self.table_alias)} ON ({condition})", list(params)
+
+    def relabeled_clone(self, change_map):
+        return DerivedTableJoin(
+            self.query,
+            self.table_name,
+            parent_alias=change_map.get(self.parent_alias, self.parent_alias),
+            on=self.on,
+            table_alias=change_map.get(self.table_alias, self.table_alias),
+        )
+
+    def promote(self):
+        raise NotImplementedError("a DerivedTableJoin stays an INNER join")
+
+    def demote(self):
+        return self
+
+    @property
+    def identity(self):
+        return (DerivedTableJoin, id(self.query), self.table_name, self.parent_alias, self.on)
+
+    def __eq__(self, other):
+        if not isinstance(other, DerivedTableJoin):
+            return NotImplemented
+        return self.identity == other.identity
+
+    def __hash__(self):
+        return hash(self.identity)
+
+
 class FacilityQuerySet(models.QuerySet):
     def published(self):
         """Return the facilities anonymous users may see."""
@@ -314,11 +433,18 @@ class FacilityQuerySet(models.QuerySet):
         return self.filter(Q(matches) | Q(stop_words_only))
 
     def ranked_by_text(self, words):
-        """Annotate ``text_rank``: how well the facility's own name and description match."""
-        from django.contrib.postgres.search import SearchQuery, SearchRank
+        """Annotate ``text_rank``: how well the facility's own name and description match.
+
+        PostgreSQL only. The document is ``rank_document``, a stored generated column of
+        ``directory_facility`` (migration 0008) equal to
+        ``text_document("name", "description")``: the same ``ts_rank`` values, without
+        parsing every match's text again to rank it.
+        """
+        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 
         query = SearchQuery(" ".join(words), config=SEARCH_CONFIG, search_type="plain")
-        return self.annotate(text_rank=SearchRank(text_document("name", "description"), query))
+        document = TableColumn("rank_document", SearchVectorField())
+        return self.annotate(text_rank=SearchRank(document, query))
 
     def with_matched_programs(self, programs):
         """Prefetch every program for the representation, marking those in ``programs``."""
@@ -332,18 +458,46 @@ class FacilityQuerySet(models.QuerySet):
         )
         return self.for_representation(programs=prefetched)
 
-    def with_lowest_rank(self, programs):
-        """Annotate ``lowest_rank``: the rank of the least intensive of these programs."""
-        ranks = programs.filter(facility=OuterRef("pk")).order_by("care_level__rank")
-        return self.annotate(lowest_rank=Subquery(ranks.values("care_level__rank")[:1]))
+    def with_lowest_rank(self, programs=None):
+        """Annotate ``lowest_rank``: the rank of the least intensive of these programs.
+
+        Without ``programs`` (all programs), a facility without programs gets None. With
+        ``programs``, only the facilities offering one of them are kept (as ``offering``
+        does, so do not also call it): the matching programs are grouped once,
+        ``JOIN (SELECT facility_id, MIN(rank) … GROUP BY facility_id)``, and that one
+        pass both filters and orders, instead of a semi-join plus a subquery per facility
+        that evaluated the program predicate again.
+        """
+        if programs is None:
+            from directory.models import Program
+
+            ranks = Program.objects.filter(facility=OuterRef("pk")).order_by("care_level__rank")
+            return self.annotate(lowest_rank=Subquery(ranks.values("care_level__rank")[:1]))
+        grouped = (
+            programs.order_by()
+            .values("facility_id")
+            .annotate(lowest_rank=Min("care_level__rank"))
+            .values("facility_id", "lowest_rank")
+        )
+        clone = self._chain()
+        alias = clone.query.join(
+            DerivedTableJoin(
+                grouped.query,
+                "lowest_rank",
+                parent_alias=clone.query.get_initial_alias(),
+                on=("id", "facility_id"),
+            )
+        )
+        return clone.annotate(lowest_rank=TableColumn("lowest_rank", IntegerField(), alias=alias))
 
     def for_representation(self, programs=None):
         """Return the facilities with everything their representation reads prefetched.
 
-        Queries: facilities (with organization and neighborhood joined), then one
-        each for programs (with care level), sessions, hours and closures.
+        Queries: facilities (with organization and neighborhood joined, and their
+        closures as one JSON column: ``Facility.closure_list`` reads it), then one each
+        for programs (with care level), sessions and hours.
         """
-        from directory.models import Closure, Hours, Program
+        from directory.models import CLOSURE_COLUMNS, Closure, Hours, Program
 
         if programs is None:
             programs = Program.objects.for_representation().order_by(
@@ -353,11 +507,13 @@ class FacilityQuerySet(models.QuerySet):
         return (
             self.select_related("organization", "neighborhood")
             .defer("search_text")
+            .annotate(
+                closure_rows=RowsAsJSON(
+                    Closure.objects.filter(facility=OuterRef("pk")).order_by(), CLOSURE_COLUMNS
+                )
+            )
             .prefetch_related(
                 Prefetch("programs", queryset=programs),
                 Prefetch("hours", queryset=Hours.objects.order_by("day", "opens_at", "closes_at")),
-                Prefetch(
-                    "closures", queryset=Closure.objects.order_by("starts_on", "ends_on", "id")
-                ),
             )
         )

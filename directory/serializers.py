@@ -5,10 +5,16 @@ fields, so both are built from the same parts here. Serializers check shapes
 and the rules of directory.validation; they hold no other business logic.
 """
 
+import contextlib
+from collections.abc import Mapping
+
+from django.db.models.manager import BaseManager
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import SkipField
+from rest_framework.relations import PKOnlyObject
 
-from directory import validation
+from directory import schedule, validation
 from directory.api.fields import (
     ClockTimeField,
     CodeListField,
@@ -30,7 +36,163 @@ SERVER_FIELDS = frozenset(
 )
 
 
-class StrictSerializer(serializers.Serializer):
+# --- representation plans ---------------------------------------------------------------------
+#
+# DRF's Serializer.to_representation deep-copies every declared field for each serializer
+# instance (so for each request and each nested serializer) and reads each value through
+# generic steps (a Mapping check, callable inspection, SkipField). For the fields used here
+# that is most of the cost of a page of results. PlannedSerializer computes, once per class,
+# what its readable fields are and how to read and convert each value, from one prototype
+# instance whose fields are bound once; then it does per value what DRF does, in the same
+# order, with the same field objects' ``to_representation``. Whatever the plan does not
+# cover exactly takes DRF's own path.
+
+_SIMPLE, _WHOLE, _METHOD, _GENERIC = "simple", "whole", "method", "generic"
+_PLANS = {}
+
+
+def _boolean_converter(field):
+    # BooleanField.to_representation returns a bool as it is; other values take its path.
+    return lambda value: value if value.__class__ is bool else field.to_representation(value)
+
+
+# Functions giving the same results as these fields' to_representation, called directly.
+_CONVERTERS = {
+    serializers.CharField.to_representation: lambda field: str,
+    serializers.IntegerField.to_representation: lambda field: int,
+    serializers.FloatField.to_representation: lambda field: float,
+    serializers.BooleanField.to_representation: _boolean_converter,
+    ClockTimeField.to_representation: lambda field: schedule.format_time,
+    DayField.to_representation: lambda field: schedule.DAYS.__getitem__,
+}
+
+
+class _Plan:
+    """How a serializer class reads its readable fields: a list of entries, in field order.
+
+    ``reads_context`` says some entry calls a method of the serializer (which may read the
+    context), so the plan serves only live serializers, never a prototype nested in another.
+    """
+
+    def __init__(self, entries, reads_context):
+        self.entries = entries
+        self.reads_context = reads_context
+
+
+def _pure_field(field):
+    """Whether the field's representation depends on its value alone (not context, not request)."""
+    if isinstance(field, serializers.ListField):
+        return _pure_field(field.child)
+    return isinstance(
+        field,
+        (
+            serializers.CharField,
+            serializers.IntegerField,
+            serializers.FloatField,
+            serializers.BooleanField,
+            serializers.DateField,
+            serializers.ChoiceField,
+            DayField,
+            ClockTimeField,
+            DistanceField,
+        ),
+    )
+
+
+def _nested_plannable(field):
+    """Whether a nested serializer (or list of them) can run from a prototype.
+
+    Not when it has code of its own that could read the context (which a prototype lacks).
+    """
+    serializer = field
+    if isinstance(field, serializers.ListSerializer):
+        if type(field).to_representation is not serializers.ListSerializer.to_representation:
+            return False
+        serializer = field.child
+    if not isinstance(serializer, PlannedSerializer):
+        return False
+    if type(serializer).to_representation is not PlannedSerializer.to_representation:
+        return False
+    plan = _plan_for(type(serializer))
+    return plan is not None and not plan.reads_context
+
+
+def _plan_for(serializer_class):
+    """Return the class's plan (built on first use), or None: DRF's own to_representation."""
+    try:
+        return _PLANS[serializer_class]
+    except KeyError:
+        pass
+    _PLANS[serializer_class] = None  # while building (a recursive structure) and if refused
+    try:
+        prototype = serializer_class()
+    except TypeError:
+        return None
+    entries = []
+    reads_context = False
+    for name, field in prototype.fields.items():
+        if field.write_only:
+            continue
+        if isinstance(field, serializers.SerializerMethodField):
+            entries.append((_METHOD, name, field.method_name, None, field))
+            reads_context = True
+            continue
+        if not (_pure_field(field) or _nested_plannable(field)):
+            return None
+        converter = _CONVERTERS.get(type(field).to_representation)
+        convert = field.to_representation if converter is None else converter(field)
+        if type(field).get_attribute is not serializers.Field.get_attribute:
+            entries.append((_GENERIC, name, None, None, field))
+        elif field.source == "*":
+            entries.append((_WHOLE, name, None, convert, field))
+        elif len(field.source_attrs) == 1:
+            entries.append((_SIMPLE, name, field.source_attrs[0], convert, field))
+        else:
+            entries.append((_GENERIC, name, None, None, field))
+    plan = _Plan(entries, reads_context)
+    _PLANS[serializer_class] = plan
+    return plan
+
+
+def _generic_value(field, instance):
+    """DRF's Serializer.to_representation for one field; SkipField leaves it out."""
+    attribute = field.get_attribute(instance)
+    check_for_none = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
+    return None if check_for_none is None else field.to_representation(attribute)
+
+
+class PlannedSerializer(serializers.Serializer):
+    """A serializer whose to_representation follows its class's plan (see above)."""
+
+    def to_representation(self, instance):
+        plan = _plan_for(type(self))
+        if plan is None:
+            return super().to_representation(instance)
+        ret = {}
+        mapping = instance.__class__ is dict or isinstance(instance, Mapping)
+        for kind, name, attr, convert, field in plan.entries:
+            if kind is _SIMPLE:
+                try:
+                    value = instance[attr] if mapping else getattr(instance, attr)
+                except Exception:
+                    pass  # DRF's path below: defaults, None, or its error
+                else:
+                    # Related managers are callable but not called (DRF's is_simple_callable).
+                    if not callable(value) or isinstance(value, BaseManager):
+                        ret[name] = None if value is None else convert(value)
+                        continue
+            elif kind is _WHOLE:
+                ret[name] = convert(instance)
+                continue
+            elif kind is _METHOD:
+                ret[name] = getattr(self, attr)(instance)
+                continue
+            with contextlib.suppress(SkipField):
+                ret[name] = _generic_value(field, instance)
+        return ret
+
+
+class StrictSerializer(PlannedSerializer):
     """A serializer that reports keys it does not know instead of dropping them."""
 
     def to_internal_value(self, data):
@@ -102,7 +264,17 @@ class HoursSerializer(WeeklyIntervalSerializer):
     start_field, end_field = "opens_at", "closes_at"
 
 
+class ClosureListSerializer(serializers.ListSerializer):
+    """Reads a facility's closures from ``Facility.closure_list`` (fetched with the facility)."""
+
+    def get_attribute(self, instance):
+        return instance.closure_list
+
+
 class ClosureSerializer(StrictSerializer):
+    class Meta:
+        list_serializer_class = ClosureListSerializer
+
     starts_on = StrictDateField()
     ends_on = StrictDateField()
     reason = StrictCharField(max_length=200, allow_blank=True, default="")
@@ -206,7 +378,7 @@ class DistanceField(serializers.Field):
         return None if distance is None else round(distance, 2)
 
 
-class NeighborhoodSummarySerializer(serializers.Serializer):
+class NeighborhoodSummarySerializer(PlannedSerializer):
     slug = serializers.CharField()
     name = serializers.CharField()
     service_area = serializers.IntegerField(source="service_area_id")
@@ -253,7 +425,7 @@ class FacilitySearchResultSerializer(FacilitySerializer):
         return [program.id for program in facility.programs.all() if program.matched]
 
 
-class FacilitySummarySerializer(serializers.Serializer):
+class FacilitySummarySerializer(PlannedSerializer):
     """The facility embedded in a program search result."""
 
     slug = serializers.CharField()
@@ -286,7 +458,7 @@ class ProgramSearchResultSerializer(ProgramSerializer):
         return super().to_representation(program)
 
 
-class CareLevelSerializer(serializers.Serializer):
+class CareLevelSerializer(PlannedSerializer):
     slug = serializers.CharField()
     name = serializers.CharField()
     rank = serializers.IntegerField()
@@ -299,13 +471,13 @@ class CareLevelSerializer(serializers.Serializer):
     samhsa_codes = serializers.ListField(child=serializers.CharField())
 
 
-class ServiceAreaSerializer(serializers.Serializer):
+class ServiceAreaSerializer(PlannedSerializer):
     number = serializers.IntegerField()
     name = serializers.CharField()
     slug = serializers.CharField()
 
 
-class NeighborhoodSerializer(serializers.Serializer):
+class NeighborhoodSerializer(PlannedSerializer):
     slug = serializers.CharField()
     name = serializers.CharField()
     kind = serializers.CharField()

@@ -1,5 +1,7 @@
 """Read endpoints and representations of DESIGN §5."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -185,6 +187,27 @@ def many_facilities(count):
     )
 
 
+def tables_read(queries):
+    """The table each captured statement selects from (its first column's, or what it counts)."""
+    found = []
+    for query in queries:
+        if query["sql"].startswith("SELECT COUNT(*)"):
+            found.append("count " + re.search(r'FROM "(\w+)"', query["sql"]).group(1))
+        else:
+            found.append(re.match(r'SELECT (?:DISTINCT )?"(\w+)"\.', query["sql"]).group(1))
+    return found
+
+
+FACILITY_SEARCH_QUERIES = [
+    "directory_dataversion",  # the answer cache's key
+    "count directory_facility",
+    "directory_facility",  # organization, neighborhood joined; closures as one column
+    "directory_program",  # care level joined, matched flag
+    "directory_session",
+    "directory_hours",
+]
+
+
 @pytest.mark.parametrize("page_size", [1, 20, 100])
 def test_a_facility_search_runs_six_queries_whatever_the_page_size(api, page_size):
     many_facilities(30)
@@ -195,9 +218,8 @@ def test_a_facility_search_runs_six_queries_whatever_the_page_size(api, page_siz
             "&min_level=outpatient"
         )
     assert response.status_code == 200
-    # count, facilities (organization and neighborhood joined), programs (care level
-    # joined, matched flag), sessions, hours, closures; the care levels are cached.
-    assert len(queries) == 6, [q["sql"][:80] for q in queries]
+    assert len(response.json()["results"]) == min(page_size, 30)
+    assert tables_read(queries) == FACILITY_SEARCH_QUERIES
 
 
 @pytest.mark.parametrize("page_size", [1, 20, 100])
@@ -205,18 +227,55 @@ def test_the_unfiltered_facility_list_runs_six_queries(api, page_size):
     many_facilities(30)
     with CaptureQueriesContext(connection) as queries:
         api.get(f"/api/v1/facilities/?page_size={page_size}")
-    # count, facilities, programs, sessions, hours, closures
-    assert len(queries) == 6
+    assert tables_read(queries) == FACILITY_SEARCH_QUERIES
 
 
 @pytest.mark.parametrize("page_size", [1, 20, 100])
-def test_the_program_list_runs_four_queries_whatever_the_page_size(api, page_size):
+def test_the_program_list_runs_five_queries_whatever_the_page_size(api, page_size):
     many_facilities(30)
     with CaptureQueriesContext(connection) as queries:
         api.get(f"/api/v1/programs/?page_size={page_size}")
-    # count, programs (care level, facility, organization, neighborhood joined),
-    # sessions, facility hours
-    assert len(queries) == 4
+    # programs with care level, facility, organization and neighborhood joined
+    assert tables_read(queries) == [
+        "directory_dataversion",
+        "count directory_program",
+        "directory_program",
+        "directory_session",
+        "directory_hours",
+    ]
+
+
+def test_a_repeated_anonymous_search_is_answered_with_one_query(api):
+    many_facilities(3)
+    first = api.get("/api/v1/facilities/?level=iop")
+    with CaptureQueriesContext(connection) as queries:
+        again = api.get("/api/v1/facilities/?level=iop")
+    assert tables_read(queries) == ["directory_dataversion"]
+    assert again.json() == first.json()
+
+
+def test_closures_come_with_the_facility_in_date_order(api):
+    load(
+        FacilityRecord(
+            slug="closes-often",
+            closures=[
+                ClosureRecord(starts_on="2026-12-31", ends_on="2027-01-01", reason="New Year"),
+                ClosureRecord(starts_on="2026-11-26", ends_on="2026-11-26", reason='"Thanks"'),
+                ClosureRecord(starts_on="2026-11-26", ends_on="2026-11-27", reason="Long weekend"),
+            ],
+        )
+    )
+    body = api.get("/api/v1/facilities/closes-often/").json()
+    listed = api.get("/api/v1/facilities/").json()["results"][0]
+    assert (
+        body["closures"]
+        == listed["closures"]
+        == [
+            {"starts_on": "2026-11-26", "ends_on": "2026-11-26", "reason": '"Thanks"'},
+            {"starts_on": "2026-11-26", "ends_on": "2026-11-27", "reason": "Long weekend"},
+            {"starts_on": "2026-12-31", "ends_on": "2027-01-01", "reason": "New Year"},
+        ]
+    )
 
 
 def test_care_levels_are_listed_by_rank(api):

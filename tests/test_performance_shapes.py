@@ -163,8 +163,153 @@ def test_gunicorn_config_freezes_the_loaded_app():
     spec = importlib.util.spec_from_file_location("gunicorn_conf", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    thresholds = gc.get_threshold()
     try:
         module.post_worker_init(worker=None)
         assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (50_000, 20, 20)
     finally:
         gc.unfreeze()
+        gc.set_threshold(*thresholds)
+
+
+# --- Growth fixes (session 2): stored rank document, one grouped pass for ordering=level ---
+
+
+def _level_ordering_reference(url_query):
+    """Return (slug, lowest_rank) of ``url_query`` computed the old way: the EXISTS
+    filter, then a correlated subquery per facility for the rank."""
+    from django.db.models import F, OuterRef, Subquery
+    from django.http import QueryDict
+    from django.utils import timezone
+
+    from directory.filters import FacilityFilterSet
+
+    filterset = FacilityFilterSet(QueryDict(url_query), queryset=Facility.objects.published())
+    assert filterset.is_valid(), filterset.errors
+    data = filterset.form.cleaned_data
+    programs = filterset.matching_programs(data)
+    facilities = filterset.matching_facilities(
+        Facility.objects.published(), data, now=timezone.now()
+    )
+    if programs is not None:
+        facilities = facilities.offering(programs)
+    ranks = (programs if programs is not None else Program.objects.all()).filter(
+        facility=OuterRef("pk")
+    )
+    ranks = ranks.order_by("care_level__rank").values("care_level__rank")[:1]
+    ordered = facilities.annotate(lowest_rank=Subquery(ranks)).order_by(
+        F("lowest_rank").asc(nulls_last=True), "name", "slug"
+    )
+    return list(ordered.values_list("slug", "lowest_rank"))
+
+
+@pytest.fixture
+def levels_world():
+    from tests.factories import SessionRecord
+
+    weekend = [SessionRecord(day="sat", starts_at="09:00", ends_at="12:00")]
+    evening = [SessionRecord(day="mon", starts_at="18:00", ends_at="21:00")]
+    load(
+        FacilityRecord(
+            slug="b-weekend-iop",
+            programs=[
+                ProgramRecord(level="iop", sessions=weekend),
+                ProgramRecord(level="outpatient", sessions=evening),
+            ],
+        ),
+        FacilityRecord(
+            slug="a-weekend-php",
+            programs=[ProgramRecord(level="php", sessions=weekend, dual_diagnosis=True)],
+        ),
+        FacilityRecord(
+            slug="c-evening-outpatient",
+            programs=[ProgramRecord(level="outpatient", sessions=evening)],
+        ),
+        FacilityRecord(slug="d-24-7", open_24_7=True, programs=[ProgramRecord(level="outpatient")]),
+        FacilityRecord(slug="e-no-programs", programs=[]),
+        FacilityRecord(slug="f-residential", programs=[ProgramRecord(level="residential")]),
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (
+            "ordering=level&available=sat@08:00-13:00",
+            [("d-24-7", 1), ("b-weekend-iop", 2), ("a-weekend-php", 3)],
+        ),
+        ("ordering=level&dual_diagnosis=true", [("a-weekend-php", 3)]),
+        ("ordering=level&level=inpatient&available=sat@08:00-13:00", []),
+        (
+            "ordering=level",
+            [
+                ("b-weekend-iop", 1),
+                ("c-evening-outpatient", 1),
+                ("d-24-7", 1),
+                ("a-weekend-php", 3),
+                ("f-residential", 4),
+                ("e-no-programs", None),
+            ],
+        ),
+    ],
+)
+def test_ordering_by_level_matches_the_per_facility_formulation(api, levels_world, query, expected):
+    """One grouped pass over the matching programs filters and orders exactly as the EXISTS
+    filter plus a subquery per facility did (counts included)."""
+    assert _level_ordering_reference(query) == expected
+    response = api.get(f"{FACILITIES_URL}?{query}").json()
+    assert response["count"] == len(expected)
+    assert [r["slug"] for r in response["results"]] == [slug for slug, _ in expected]
+
+
+def test_ordering_by_level_evaluates_the_program_filters_once(api, levels_world):
+    url = f"{FACILITIES_URL}?ordering=level&available=sat@08:00-13:00&page_size=2"
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get(url).json()
+    assert response["count"] == 3
+    assert [r["slug"] for r in response["results"]] == ["d-24-7", "b-weekend-iop"]
+    searches = [q["sql"] for q in queries if 'FROM "directory_facility"' in q["sql"]][:2]
+    count, page = searches
+    assert "COUNT(*)" in count
+    for sql in (count, page):
+        # The sessions subquery of `available` appears once: in the grouped programs.
+        assert sql.count("directory_session") == 1
+        assert "GROUP BY" in sql
+        assert 'EXISTS(SELECT 1 AS "a" FROM "directory_program"' not in sql
+
+
+def test_ranking_reads_the_stored_rank_document_on_postgresql(api):
+    """rank_document (migration 0008) is generated by the database from name and
+    description, so every write path keeps it; ranking reads it instead of parsing text."""
+    if connection.vendor != "postgresql":
+        pytest.skip("ranking is PostgreSQL full-text search")
+    load(
+        FacilityRecord(slug="once", name="Alder House", description="Group therapy."),
+        FacilityRecord(slug="twice", name="Therapy Birch", description="Family therapy."),
+    )
+    Facility.objects.filter(slug="once").update(description="Therapy, therapy and therapy.")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM directory_facility WHERE rank_document IS DISTINCT FROM "
+            "to_tsvector('english', COALESCE(name, '') || ' ' || COALESCE(description, ''))"
+        )
+        assert cursor.fetchone() == (0,)
+    with CaptureQueriesContext(connection) as queries:
+        assert slugs(api, "q=therapy") == ["once", "twice"]
+    page = next(q["sql"] for q in queries if "ts_rank" in q["sql"])
+    assert 'ts_rank("directory_facility"."rank_document"' in page
+    ranks = dict(
+        Facility.objects.published().ranked_by_text(["therapy"]).values_list("slug", "text_rank")
+    )
+    from django.contrib.postgres.search import SearchQuery, SearchRank
+
+    from directory.querysets import text_document
+
+    query = SearchQuery("therapy", config="english", search_type="plain")
+    expected = dict(
+        Facility.objects.annotate(
+            text_rank=SearchRank(text_document("name", "description"), query)
+        ).values_list("slug", "text_rank")
+    )
+    assert ranks == expected

@@ -16,6 +16,7 @@ from rest_framework.settings import api_settings
 
 from directory import filters, writes
 from directory.api import openapi  # noqa: F401  (registers the schema's field extensions)
+from directory.api.cache import CachedListMixin
 from directory.api.errors import Conflict, PreconditionFailed, PreconditionRequired
 from directory.api.permissions import IsCuratorOrReadOnly, is_curator
 from directory.models import CareLevel, Facility, Neighborhood, Program, ServiceArea
@@ -161,7 +162,7 @@ def answering_write_errors():
         },
     ),
 )
-class FacilityViewSet(viewsets.ModelViewSet):
+class FacilityViewSet(CachedListMixin, viewsets.ModelViewSet):
     """Facilities: anonymous search and reads of published ones; curators' writes.
 
     Writes take interchange records and go through ``directory.writes`` (the import's
@@ -231,7 +232,7 @@ class FacilityViewSet(viewsets.ModelViewSet):
         return Response(data, status=status_code, headers={"ETag": writes.facility_etag(facility)})
 
 
-class ProgramViewSet(viewsets.ReadOnlyModelViewSet):
+class ProgramViewSet(CachedListMixin, viewsets.ReadOnlyModelViewSet):
     """Programs of published facilities; each embeds a summary of its facility."""
 
     serializer_class = ProgramSearchResultSerializer

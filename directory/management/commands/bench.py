@@ -53,7 +53,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--gc-freeze",
             action="store_true",
-            help="gc.freeze() the process before timing, as a tuned server would after start",
+            help="tune the garbage collector before timing, as gunicorn workers do "
+            "(config/process.py)",
         )
         parser.add_argument(
             "--only",
@@ -104,9 +105,11 @@ class Command(BaseCommand):
         self.stdout.write("times in ms\n" + bench.format_table(report["queries"]))
         if report["search_rps"] is not None:
             self.stdout.write(
-                f"search {report['search_rps']:.1f} requests/s, trivial "
-                f"{report['trivial_rps']:.1f} requests/s "
-                f"(ratio {report['search_over_trivial_rps']:.2f})"
+                f"search {report['search_rps']:.1f} requests/s (answer cache on), "
+                f"{report['search_rps_uncached']:.1f} requests/s (cache off); trivial "
+                f"{report['trivial_rps']:.1f} requests/s (ratios "
+                f"{report['search_over_trivial_rps']:.2f} and "
+                f"{report['uncached_search_over_trivial_rps']:.2f})"
             )
         failed = {n: t["status"] for n, t in report["queries"].items() if t["status"] != 200}
         if failed:
