@@ -257,8 +257,9 @@ class TableColumn(Expression):
         return clone
 
     def as_sql(self, compiler, connection):
-        quote = connection.ops.quote_name
-        return f"{quote(self.alias)}.{quote(self.column)}", []
+        # Relabeled aliases (U0 in a subquery) are not quoted, as Django's own columns.
+        table = compiler.quote_name_unless_alias(self.alias)
+        return f"{table}.{connection.ops.quote_name(self.column)}", []
 
     def relabeled_clone(self, relabels):
         return TableColumn(self.column, self.output_field, relabels.get(self.alias, self.alias))
@@ -291,11 +292,9 @@ class DerivedTableJoin:
         # Raises EmptyResultSet for an empty subquery: the compiler then returns no rows.
         sql, params = self.query.get_compiler(connection=connection).as_sql()
         parent_column, column = self.on
-        condition = (
-            f"{quote(self.parent_alias)}.{quote(parent_column)} = "
-            f"{quote(self.table_alias)}.{quote(column)}"
-        )
-        return f"{self.join_type} ({sql}) {quote(self.table_alias)} ON ({condition})", list(params)
+        parent, alias = map(compiler.quote_name_unless_alias, (self.parent_alias, self.table_alias))
+        condition = f"{parent}.{quote(parent_column)} = {alias}.{quote(column)}"
+        return f"{self.join_type} ({sql}) {alias} ON ({condition})", list(params)
 
     def relabeled_clone(self, change_map):
         return DerivedTableJoin(
@@ -408,8 +407,9 @@ class FacilityQuerySet(models.QuerySet):
         English stop word ("the") constrains nothing; SQLite matches each word as a
         case-insensitive substring. Plain whole words match the same on both. Both look in
         ``search_text``, the facility's derived copy of those texts (one per line), so a
-        search is one predicate per facility; on PostgreSQL the GIN index
-        ``facility_search_text`` (published rows) answers it.
+        search is one predicate per facility; on PostgreSQL in its stored vector
+        ``search_document`` (migration 0009), which the GIN index
+        ``facility_search_document`` (published rows) answers.
         """
         if connection.vendor == "postgresql":
             return self._matching_text_postgresql(words)
@@ -419,7 +419,11 @@ class FacilityQuerySet(models.QuerySet):
         return queryset
 
     def _matching_text_postgresql(self, words):
-        from django.contrib.postgres.search import SearchQuery, SearchVectorExact
+        from django.contrib.postgres.search import (
+            SearchQuery,
+            SearchVectorExact,
+            SearchVectorField,
+        )
 
         # Each word is its own plain query (its lexemes must all appear), AND-ed with
         # "&&", which drops a stop word's empty query: stop words constrain nothing.
@@ -429,7 +433,8 @@ class FacilityQuerySet(models.QuerySet):
             query = word_query if query is None else query & word_query
         stop_words_only = Exact(Func(query, function="numnode", output_field=IntegerField()), 0)
         # A lookup, not an annotation: the vector is never selected, only matched.
-        matches = SearchVectorExact(text_document("search_text"), query)
+        document = TableColumn("search_document", SearchVectorField())
+        matches = SearchVectorExact(document, query)
         return self.filter(Q(matches) | Q(stop_words_only))
 
     def ranked_by_text(self, words):
