@@ -236,10 +236,6 @@ class CareLevelField(forms.Field):
         return levels[value]
 
 
-def care_level_slugs():
-    return reference.care_levels().keys()
-
-
 class SearchForm(forms.Form):
     """Reject what a typo would otherwise silently drop: unknown parameters and NULs."""
 
@@ -306,6 +302,7 @@ def _filter(level, field_class, label, *, schema, example, many=False, **field_k
 BOOLEAN = {"type": "boolean"}
 STRING = {"type": "string"}
 LEVELS = {"type": "string", "enum": ["outpatient", "iop", "php", "residential", "inpatient"]}
+ORDERINGS = ("name", "-name", "distance", "-verified_at", "level")
 
 
 PROGRAM, FACILITY, NONE = "program", "facility", None
@@ -346,7 +343,7 @@ class SearchFilterSet(ParsingFilterSet):
         PROGRAM,
         CodeListField,
         "Care level slug(s), any of",
-        allowed=care_level_slugs,
+        allowed=reference.care_level_slugs,
         message="unknown care level '{value}'",
         schema=LEVELS,
         example="iop",
@@ -523,8 +520,8 @@ class SearchFilterSet(ParsingFilterSet):
         NONE,
         forms.ChoiceField,
         "Order of results",
-        choices=[(c, c) for c in ("name", "-name", "distance", "-verified_at", "level")],
-        schema={"type": "string", "enum": ["name", "-name", "distance", "-verified_at", "level"]},
+        choices=[(c, c) for c in ORDERINGS],
+        schema={"type": "string", "enum": list(ORDERINGS)},
         example="distance",
     )
 
@@ -543,8 +540,7 @@ class SearchFilterSet(ParsingFilterSet):
             return None
         programs = Program.objects.all() if programs is None else programs
         if data.get("level"):
-            levels = reference.care_levels()
-            programs = programs.at_levels(levels[slug] for slug in data["level"])
+            programs = programs.at_levels(data["level"])
         if data.get("min_level"):
             programs = programs.at_least_level(data["min_level"])
         if data.get("max_level"):

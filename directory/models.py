@@ -17,9 +17,10 @@ from django.db.models import Case, F, Func, IntegerField, Q, Value, When
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from directory import validation
+from directory import schedule, validation
 from directory.choices import Day, NeighborhoodKind, Source, Status
 from directory.querysets import FacilityQuerySet, ProgramQuerySet
+from directory.schedule import MINUTES_PER_DAY
 
 # What the API shows of a closure, after its id (FacilityQuerySet.for_representation).
 CLOSURE_COLUMNS = ["id", "starts_on", "ends_on", "reason"]
@@ -49,13 +50,15 @@ class MinuteOfDay(Func):
 
 
 def week_minute(day_field, time_field):
-    return F(day_field) * 1440 + MinuteOfDay(time_field)
+    return F(day_field) * MINUTES_PER_DAY + MinuteOfDay(time_field)
 
 
 def week_minute_end(day_field, start_field, end_field):
     """Return the end in minutes of the week; an end at or before the start is the next day."""
-    next_day = Case(When(**{f"{end_field}__lte": F(start_field)}, then=Value(1440)), default=0)
-    return F(day_field) * 1440 + MinuteOfDay(end_field) + next_day
+    next_day = Case(
+        When(**{f"{end_field}__lte": F(start_field)}, then=Value(MINUTES_PER_DAY)), default=0
+    )
+    return F(day_field) * MINUTES_PER_DAY + MinuteOfDay(end_field) + next_day
 
 
 class ServiceArea(models.Model):
@@ -345,7 +348,7 @@ class Program(models.Model):
 
     @property
     def hours_per_week(self):
-        return round(self.minutes_per_week / 60, 2)
+        return schedule.hours_from_minutes(self.minutes_per_week)
 
     def clean(self):
         problem = validation.age_range_problem(self.min_age, self.max_age)

@@ -30,9 +30,6 @@ from directory import schedule
 
 EARTH_RADIUS_MI = 3958.8
 MILES_PER_DEGREE_LATITUDE = 69.0
-# By-appointment care fits a client's window when the facility is open for at
-# least this long, continuously, inside it (DESIGN §5).
-BY_APPOINTMENT_MINIMUM_MINUTES = 60
 SEARCH_CONFIG = "english"
 
 
@@ -87,8 +84,9 @@ class ProgramQuerySet(models.QuerySet):
         """Return programs of published facilities, the only ones anonymous users see."""
         return self.filter(facility__status="published")
 
-    def at_levels(self, care_levels):
-        return self.filter(care_level_id__in=sorted(level.pk for level in care_levels))
+    def at_levels(self, slugs):
+        """Return programs at any of these care levels (slugs known to exist)."""
+        return self._at_level_where(lambda level: level.slug in slugs)
 
     def at_least_level(self, care_level):
         """Return programs at this level or a more intensive one (by rank, inclusive)."""
@@ -147,21 +145,18 @@ class ProgramQuerySet(models.QuerySet):
         """
         from directory.models import OpenSpan, Session
 
+        minimum = schedule.BY_APPOINTMENT_MINIMUM_MINUTES
         windows = list(windows)
         sessions = Session.objects.filter(program=OuterRef("pk"))
         inside = _within_any(b for window in windows for b in window.containment_bounds())
-        bounds = [
-            bound
-            for window in windows
-            for bound in window.overlap_bounds(BY_APPOINTMENT_MINIMUM_MINUTES)
-        ]
+        bounds = [bound for window in windows for bound in window.overlap_bounds(minimum)]
         overlapping = Q(pk__in=[])
         for start_at_most, end_at_least in bounds:
             overlapping |= Q(start_minute__lte=start_at_most, end_minute__gte=end_at_least)
         spans = OpenSpan.objects.filter(
             overlapping,
             facility=OuterRef("facility"),
-            end_minute__gte=F("start_minute") + BY_APPOINTMENT_MINIMUM_MINUTES,
+            end_minute__gte=F("start_minute") + minimum,
         )
         # Open 24/7 overlaps any window long enough to hold the minimum (bounds exist).
         always_open = Q(facility__open_24_7=True) if bounds else Q(pk__in=[])

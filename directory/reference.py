@@ -19,6 +19,11 @@ def care_levels():
     return _cache["care_levels"]
 
 
+def care_level_slugs():
+    """Return the set of care level slugs."""
+    return care_levels().keys()
+
+
 def neighborhood_ids():
     """Return {slug: id} of the neighborhoods (filters compare ids, which the planner estimates)."""
     if "neighborhoods" not in _cache:

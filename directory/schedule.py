@@ -15,6 +15,9 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MINUTES_PER_DAY = 1440
 MINUTES_PER_WEEK = 10080
 LOS_ANGELES = ZoneInfo("America/Los_Angeles")
+# By-appointment care fits a client's window when the facility is open for at least this long,
+# continuously, inside it (DESIGN §5).
+BY_APPOINTMENT_MINIMUM_MINUTES = 60
 
 UNKNOWN_DAY = "unknown day '{value}'"
 INVALID_TIME = "invalid time '{value}': expected HH:MM between 00:00 and 23:59"
@@ -289,7 +292,7 @@ def fits_by_appointment(
     windows: Iterable[Interval],
     *,
     open_24_7: bool,
-    minimum: int = 60,
+    minimum: int = BY_APPOINTMENT_MINIMUM_MINUTES,
 ) -> bool:
     """Return True if the open hours overlap one window by at least minimum continuous minutes.
 
@@ -311,7 +314,12 @@ def days_per_week(sessions: Iterable[Interval]) -> int:
 
 def hours_per_week(sessions: Iterable[Interval]) -> float:
     """Return the summed length of sessions in hours, rounded to 2 decimals; 0.0 for none."""
-    return round(sum(session.minutes for session in sessions) / 60, 2)
+    return hours_from_minutes(sum(session.minutes for session in sessions))
+
+
+def hours_from_minutes(minutes: int) -> float:
+    """Return minutes as hours rounded to 2 decimals, as the API shows week totals."""
+    return round(minutes / 60, 2)
 
 
 def to_local(instant: datetime) -> datetime:

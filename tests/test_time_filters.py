@@ -104,7 +104,16 @@ def test_open_now_uses_the_request_instant(api, hours_world, monkeypatch):
     tuesday_ten = datetime(2026, 12, 1, 10, 0, tzinfo=schedule.LOS_ANGELES)
     monkeypatch.setattr(timezone, "now", lambda: tuesday_ten)
     assert slugs(api, "open_now=true") == {"day-clinic", "always-open", "split-day"}
-    assert len(slugs(api, "open_now=false")) == 7
+    every_facility = {
+        "day-clinic",
+        "late-fridays",
+        "closed-on-friday",
+        "closed-on-saturday",
+        "sunday-night",
+        "always-open",
+        "split-day",
+    }
+    assert slugs(api, "open_now=false") == every_facility
 
 
 @pytest.mark.parametrize(
@@ -191,7 +200,8 @@ def test_available(api, schedule_world, windows, expected):
 
 
 def test_round_the_clock_levels_never_fit_a_window(api, schedule_world):
-    assert "residential" not in slugs(api, "available=daily@00:00-23:59")
+    # residential is open 24/7 and by appointment, as appointment-24-7: only its level differs.
+    assert slugs(api, "available=wed@03:00-04:00") == {"appointment-24-7"}
 
 
 @pytest.mark.parametrize(
