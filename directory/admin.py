@@ -15,6 +15,8 @@ freshness; history; no lost edits; bulk import of interchange files.
   server keeps no state between the steps and a changed or expired token is refused.
 """
 
+import io
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -49,7 +51,7 @@ from directory.models import (
 from directory.services import (
     InterchangeError,
     facility_import,
-    read_interchange,
+    iter_interchange,
     refresh_schedule,
     refresh_search_text,
 )
@@ -585,7 +587,7 @@ class FacilityAdmin(ListingAdmin):
         except signing.BadSignature:
             self.message_user(request, IMPORT_EXPIRED, messages.ERROR)
             return HttpResponseRedirect(reverse("admin:directory_facility_import"))
-        result = facility_import(records=read_interchange(upload["text"]))
+        result = facility_import(records=iter_interchange(io.BytesIO(upload["text"].encode())))
         if not result.ok:
             # The database changed since the dry run (a neighborhood removed, say).
             message = IMPORT_NOTHING_WRITTEN.format(count=len(result.problems))
@@ -628,12 +630,14 @@ class InterchangeUploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_IMPORT_BYTES:
             raise ValidationError(IMPORT_TOO_LARGE.format(size=upload.size, limit=MAX_IMPORT_BYTES))
+        data = upload.read()
         try:
-            text = upload.read().decode("utf-8")
+            text = data.decode("utf-8")
         except UnicodeDecodeError:
             raise ValidationError(IMPORT_NOT_UTF8) from None
         try:
-            self.records = read_interchange(text)
+            # Read by the same rules as import_facilities reads a file.
+            self.records = list(iter_interchange(io.BytesIO(data)))
         except InterchangeError as error:
             raise ValidationError(str(error)) from None
         self.text, self.file_name = text, upload.name

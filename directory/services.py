@@ -100,19 +100,6 @@ class InterchangeError(ValueError):
     """The file could not be read as an interchange file at all."""
 
 
-def read_interchange(text):
-    """Return the records of an interchange file's text; InterchangeError if it is not one."""
-    try:
-        records = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InterchangeError(INVALID_JSON.format(error=error)) from None
-    except UnicodeDecodeError as error:
-        raise InterchangeError(INVALID_JSON.format(error=error)) from None
-    if not isinstance(records, list):
-        raise InterchangeError(NOT_A_LIST.format(kind=type(records).__name__))
-    return records
-
-
 JSON_WHITESPACE = b" \t\n\r"
 PEEK_BYTES = 64 * 1024
 # The Python type json.loads gives a top-level value, by ijson's first event.
@@ -304,11 +291,6 @@ class RecordChecker:
                 problems.append(ImportProblem(index, slug, "organization.name", message))
                 return None
         return data
-
-
-def validate_records(records):
-    """Return (validated records, problems) for a list of interchange records."""
-    return RecordChecker().check(records)
 
 
 def facility_import(*, records, dry_run=False):

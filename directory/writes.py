@@ -20,12 +20,7 @@ from django.db import IntegrityError, transaction
 
 from directory.choices import Status
 from directory.models import Facility
-from directory.services import (
-    ImportProblem,
-    facility_export,
-    facility_import,
-    validate_records,
-)
+from directory.services import ImportProblem, facility_export, facility_import
 
 SLUG_MISMATCH = "is '{given}' but the URL names '{slug}': a facility's slug cannot change"
 NOT_AN_OBJECT = "expected an object, got {kind}"
@@ -81,12 +76,12 @@ def facility_create(*, record: Any) -> Facility:
     Raises RecordInvalid when the record breaks a rule, SlugTaken when its slug is
     already used (whatever that facility's status: archived listings keep their slug).
     """
-    validated, problems = validate_records([record])
-    if problems:
-        raise RecordInvalid(problems)
-    slug = validated[0]["slug"]
-    if Facility.objects.filter(slug=slug).exists():
-        raise SlugTaken(SLUG_TAKEN.format(slug=slug))
+    checked = facility_import(records=[record], dry_run=True)
+    if checked.problems:
+        raise RecordInvalid(checked.problems)
+    if checked.updated:
+        raise SlugTaken(SLUG_TAKEN.format(slug=checked.updated[0]))
+    [slug] = checked.created
     try:
         with transaction.atomic():
             _import(record)

@@ -122,7 +122,7 @@ def test_an_invalid_file_shows_every_problem_with_record_slug_and_field_and_writ
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ('[{"slug": "a",', "not valid JSON: Expecting"),
+        ('[{"slug": "a",', "not valid JSON: parse error: premature EOF"),
         ('{"slug": "a"}', "the file must hold a JSON array of facilities, got dict"),
     ],
 )

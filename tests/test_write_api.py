@@ -479,8 +479,13 @@ def test_an_archived_facility_is_published_again_with_patch(api, curator_api, ec
     response = curator_api.patch(
         f"{URL}echo-park-wellness/", {"status": "published"}, format="json", HTTP_IF_MATCH=etag
     )
-    assert response.status_code == 200
-    assert api.get(f"{URL}echo-park-wellness/").status_code == 200
+    assert (response.status_code, response.json()["status"]) == (200, "published")
+    public = api.get(f"{URL}echo-park-wellness/")
+    assert (public.status_code, public.json()["slug"], public.json()["status"]) == (
+        200,
+        "echo-park-wellness",
+        "published",
+    )
 
 
 def test_deleting_an_archived_facility_changes_nothing(curator_api, echo_park):
