@@ -61,6 +61,7 @@ from directory.models import (
     Program,
     Session,
 )
+from directory.schedule import DAYS
 from directory.services import facility_import
 
 SYNTHETIC = Source.SYNTHETIC.value
@@ -68,7 +69,6 @@ ORGANIZATION_PREFIX = "synthetic-org-"
 DEFAULT_SEED = 42
 DEFAULT_RUNS = 30
 WARM_UP = 3
-CHUNK_SIZE = 5000
 # Dates are drawn relative to a fixed day, not today, so a dataset is the same every day.
 REFERENCE_DATE = date(2026, 6, 30)
 
@@ -88,7 +88,6 @@ GUNICORN_MISSING = "--http needs gunicorn (in requirements.txt): pip install -r 
 
 # --- the synthetic dataset -----------------------------------------------------------------
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAYS = DAYS[:5]
 
 # (code, share of facilities); English is almost everywhere and is added separately.
@@ -406,11 +405,11 @@ def synthetic_record(index, *, seed, neighborhoods, organizations):
     }
 
 
-def synthetic_records(count, *, seed, neighborhoods=None, start=0) -> Iterator[dict]:
-    """Yield the interchange records ``start`` … ``count - 1`` of the dataset of ``seed``."""
+def synthetic_records(count, *, seed, neighborhoods=None) -> Iterator[dict]:
+    """Yield the interchange records 0 … ``count - 1`` of the dataset of ``seed``."""
     neighborhoods = neighborhoods or NeighborhoodPicker.from_database()
     organizations = organization_count(count)
-    for index in range(start, count):
+    for index in range(count):
         yield synthetic_record(
             index, seed=seed, neighborhoods=neighborhoods, organizations=organizations
         )
@@ -423,8 +422,35 @@ class BenchError(Exception):
     """The benchmark cannot run as asked; the message says why and what to do."""
 
 
-def non_synthetic_facilities():
-    return Facility.objects.exclude(source=SYNTHETIC)
+def refuse_non_synthetic(*, keep):
+    """Raise BenchError if the database holds non-synthetic facilities, unless ``keep``."""
+    others = Facility.objects.exclude(source=SYNTHETIC)
+    if not keep and others.exists():
+        example = others.order_by("slug").values_list("slug", flat=True).first()
+        raise BenchError(NON_SYNTHETIC_PRESENT.format(count=others.count(), example=example))
+
+
+def add_dataset_arguments(parser):
+    """Declare the options both benchmark commands take: the dataset and --keep/--force."""
+    parser.add_argument("--facilities", type=int, required=True, help="dataset size")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--output", help="write the report as JSON to this file")
+    parser.add_argument(
+        "--keep",
+        "--force",
+        action="store_true",
+        dest="keep",
+        help="run even though the database holds non-synthetic facilities "
+        "(they are kept untouched; bench counts them in its searches)",
+    )
+
+
+def write_report(path, report):
+    """Write the report as JSON to path; raise BenchError if it cannot be written."""
+    try:
+        Path(path).write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    except OSError as error:
+        raise BenchError(f"cannot write {path}: {error}") from None
 
 
 def delete_synthetic():
@@ -493,7 +519,6 @@ def matches_existing(count, seed):
 class LoadResult:
     facilities: int = 0
     seconds: float = 0.0
-    generate_seconds: float = 0.0
     import_seconds: float = 0.0
     delete_seconds: float = 0.0
     analyze_seconds: float = 0.0
@@ -506,12 +531,13 @@ class LoadResult:
         return round(self.facilities / self.import_seconds, 1)
 
 
-def load_dataset(count, *, seed, chunk_size=CHUNK_SIZE, reuse=False, progress=None):
+def load_dataset(count, *, seed, reuse=False, progress=None):
     """Replace the synthetic facilities with the dataset (count, seed); return timings.
 
-    One transaction: the old synthetic rows are deleted and the new ones imported in
-    chunks of ``chunk_size`` records through ``facility_import``, so a failure leaves
-    the database as it was. Then the planner's statistics are refreshed.
+    One transaction: the old synthetic rows are deleted and the new ones streamed
+    through ``facility_import`` (which takes them a chunk at a time, generated as it
+    reads), so a failure leaves the database as it was. Then the planner's statistics
+    are refreshed.
     """
     progress = progress or (lambda message: None)
     result = LoadResult(facilities=count)
@@ -527,25 +553,17 @@ def load_dataset(count, *, seed, chunk_size=CHUNK_SIZE, reuse=False, progress=No
         result.delete_seconds = time.perf_counter() - clock
         if deleted:
             progress(f"deleted {deleted} synthetic rows in {result.delete_seconds:.1f} s")
-        records = synthetic_records(count, seed=seed, neighborhoods=neighborhoods)
-        done = 0
-        while done < count:
-            clock = time.perf_counter()
-            chunk = [next(records) for _ in range(min(chunk_size, count - done))]
-            result.generate_seconds += time.perf_counter() - clock
-            clock = time.perf_counter()
-            imported = facility_import(records=chunk)
-            result.import_seconds += time.perf_counter() - clock
-            if not imported.ok:
-                raise BenchError(
-                    "the generator made an invalid record: "
-                    + "; ".join(str(p) for p in imported.problems[:5])
-                )
-            done += len(chunk)
-            progress(
-                f"imported {done}/{count} facilities "
-                f"({done / result.import_seconds:.0f} facilities/s)"
+        clock = time.perf_counter()
+        imported = facility_import(
+            records=synthetic_records(count, seed=seed, neighborhoods=neighborhoods)
+        )
+        result.import_seconds = time.perf_counter() - clock
+        if not imported.ok:
+            raise BenchError(
+                "the generator made an invalid record: "
+                + "; ".join(str(p) for p in imported.problems[:5])
             )
+        progress(f"imported {count} facilities ({result.facilities_per_second} facilities/s)")
     clock = time.perf_counter()
     refresh_statistics()
     result.analyze_seconds = time.perf_counter() - clock
@@ -1055,7 +1073,6 @@ def run(
     http_duration=10,
     keep=False,
     reuse=False,
-    chunk_size=CHUNK_SIZE,
     with_explain=False,
     names=None,
     gc_freeze=False,
@@ -1063,15 +1080,10 @@ def run(
 ):
     """Load the dataset, time the query mix (and throughput with ``http``); return the report."""
     progress = progress or (lambda message: None)
-    others = non_synthetic_facilities()
-    if not keep and others.exists():
-        example = others.order_by("slug").values_list("slug", flat=True).first()
-        raise BenchError(NON_SYNTHETIC_PRESENT.format(count=others.count(), example=example))
+    refuse_non_synthetic(keep=keep)
     if http and not shutil.which("wrk"):
         raise BenchError(WRK_MISSING)
-    loaded = load_dataset(
-        facilities, seed=seed, chunk_size=chunk_size, reuse=reuse, progress=progress
-    )
+    loaded = load_dataset(facilities, seed=seed, reuse=reuse, progress=progress)
     report = {
         "facilities": facilities,
         "seed": seed,
@@ -1081,7 +1093,6 @@ def run(
         "import_facilities_per_second": loaded.facilities_per_second,
         "load_seconds": {
             "delete": round(loaded.delete_seconds, 2),
-            "generate": round(loaded.generate_seconds, 2),
             "import": round(loaded.import_seconds, 2),
             "analyze": round(loaded.analyze_seconds, 2),
             "total": round(loaded.seconds, 2),
@@ -1117,7 +1128,3 @@ def run(
             )
     report["load_average_after"] = _load_average()
     return report
-
-
-def dump_report(report):
-    return json.dumps(report, indent=2, ensure_ascii=False) + "\n"

@@ -245,15 +245,6 @@ def test_the_program_list_runs_five_queries_whatever_the_page_size(api, page_siz
     ]
 
 
-def test_a_repeated_anonymous_search_is_answered_with_one_query(api):
-    many_facilities(3)
-    first = api.get("/api/v1/facilities/?level=iop")
-    with CaptureQueriesContext(connection) as queries:
-        again = api.get("/api/v1/facilities/?level=iop")
-    assert tables_read(queries) == ["directory_dataversion"]
-    assert again.json() == first.json()
-
-
 def test_closures_come_with_the_facility_in_date_order(api):
     load(
         FacilityRecord(

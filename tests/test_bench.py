@@ -161,8 +161,9 @@ def test_with_keep_it_runs_beside_real_listings_and_keeps_them(tmp_path):
 
     run_bench(tmp_path, "--keep", "--only", "list")
 
-    assert Facility.objects.filter(slug="harbor-house").exists()
-    assert Facility.history.filter(slug="harbor-house").exists()
+    real = Facility.objects.exclude(source=bench.SYNTHETIC)
+    assert list(real.values_list("slug", "source")) == [("harbor-house", "curated")]
+    assert Facility.history.filter(slug="harbor-house").count() == 1
     assert Program.objects.filter(facility__slug="harbor-house").count() == 1
     assert Facility.objects.filter(source=bench.SYNTHETIC).count() == 200
 

@@ -8,33 +8,24 @@ production settings (DEBUG off) on a database of its own, created and dropped he
 
 import http.client
 import json
-import os
-import socket
 import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 
 import environ
 import pytest
 
 from directory.api.errors import DATABASE_UNAVAILABLE
+from scripts import live_server
+from tests.commands import PROJECT, manage
 from tests.factories import FacilityRecord
 from tests.tcp_proxy import TcpProxy
 
-PROJECT = Path(__file__).resolve().parent.parent
-DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 UNAVAILABLE = {"detail": DATABASE_UNAVAILABLE}
 REQUESTS_PER_CHECK = 4  # two workers: each of them answers some
 # A well-formed session key: the session is looked up in the database.
 SESSION_COOKIE = "sessionid=0123456789abcdef0123456789abcdef"
-
-
-def server_url():
-    """Return the PostgreSQL server the suite uses (DATABASE_URL), else the local default."""
-    url = os.environ.get("DATABASE_URL", "")
-    return url if url.startswith(("postgres://", "postgresql://")) else DEFAULT_SERVER
 
 
 def connect(config, database):
@@ -56,7 +47,7 @@ def database():
     """Create a database of the test's own; yield (server config, its name); drop it."""
     import psycopg
 
-    config = environ.Env.db_url_config(server_url())
+    config = environ.Env.db_url_config(live_server.server_url())
     try:
         admin = connect(config, "postgres")
     except psycopg.OperationalError as error:
@@ -75,41 +66,8 @@ def url(config, name, port):
     return f"postgres://{credentials}@127.0.0.1:{port}/{name}"
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def production_environment(database_url):
-    environment = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("SECURE_", "CACHE_", "CORS_", "ANON_"))
-    }
-    return {
-        **environment,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DEBUG": "false",
-        "SECRET_KEY": "faults-test-only-Qm8x2Lr9Vw4Kp7Zs1Nc6Hb3Jf5Dg0Ty8Ue2Ia4Oo6",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_PROXY_SSL_HEADER": "HTTP_X_FORWARDED_PROTO,https",
-        "DATABASE_URL": database_url,
-        "DATABASE_CONNECT_TIMEOUT": "3",
-        "ANON_THROTTLE_RATE": "none",
-    }
-
-
-def manage(*arguments, env):
-    completed = subprocess.run(
-        [sys.executable, "manage.py", *arguments],
-        cwd=PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert completed.returncode == 0, completed.stderr
+    return live_server.production_environment(database_url, DATABASE_CONNECT_TIMEOUT="3")
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +87,7 @@ def app(database, proxy, tmp_path_factory):
     listings = tmp_path_factory.mktemp("faults") / "listings.json"
     listings.write_text(json.dumps([FacilityRecord(slug="steady-clinic", name="Steady Clinic")]))
     manage("import_facilities", str(listings), env=direct)
-    port = free_port()
+    port = live_server.free_port()
     log = (tmp_path_factory.mktemp("faults") / "gunicorn.log").open("w")
     server = subprocess.Popen(
         [

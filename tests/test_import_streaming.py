@@ -7,8 +7,6 @@ in one transaction, all or nothing across chunk boundaries, and its benchmark co
 import io
 import json
 import os
-import subprocess
-import sys
 from io import StringIO
 from pathlib import Path
 
@@ -20,11 +18,10 @@ from directory import bench, services
 from directory.management.commands.bench_import import write_interchange_file
 from directory.models import Facility, Organization, Program
 from directory.services import facility_import, iter_interchange
+from tests.commands import manage as run_manage
 from tests.factories import FacilityRecord, ProgramRecord, load
 
 pytestmark = pytest.mark.django_db
-
-PROJECT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
@@ -371,16 +368,7 @@ def test_bench_import_measures_a_subprocess_on_its_own_database(tmp_path):
     output = tmp_path / "report.json"
 
     def manage(*arguments):
-        completed = subprocess.run(
-            [sys.executable, "manage.py", *arguments],
-            cwd=PROJECT,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert completed.returncode == 0, completed.stderr
-        return completed.stdout
+        return run_manage(*arguments, env=environment)
 
     manage("migrate", "--no-input", "-v0")
     printed = manage("bench_import", "--facilities=30", f"--output={output}", "-v0")

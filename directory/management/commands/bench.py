@@ -1,5 +1,3 @@
-from pathlib import Path
-
 from django.core.management.base import BaseCommand, CommandError
 
 from directory import bench
@@ -14,12 +12,10 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--facilities", type=int, required=True, help="dataset size")
-        parser.add_argument("--seed", type=int, default=bench.DEFAULT_SEED)
+        bench.add_dataset_arguments(parser)
         parser.add_argument(
             "--runs", type=int, default=bench.DEFAULT_RUNS, help="timed runs per query"
         )
-        parser.add_argument("--output", help="write the report as JSON to this file")
         parser.add_argument(
             "--http",
             action="store_true",
@@ -27,23 +23,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--http-duration", type=int, default=10, help="seconds per wrk run")
         parser.add_argument(
-            "--keep",
-            "--force",
-            action="store_true",
-            dest="keep",
-            help="run even though the database holds non-synthetic facilities "
-            "(they are kept untouched and counted in the searches)",
-        )
-        parser.add_argument(
             "--reuse",
             action="store_true",
             help="skip loading when the synthetic facilities already are this dataset",
-        )
-        parser.add_argument(
-            "--chunk-size",
-            type=int,
-            default=bench.CHUNK_SIZE,
-            help="records per facility_import call",
         )
         parser.add_argument(
             "--explain",
@@ -64,8 +46,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        if options["facilities"] < 1 or options["runs"] < 1 or options["chunk_size"] < 1:
-            raise CommandError("--facilities, --runs and --chunk-size must be at least 1")
+        if options["facilities"] < 1 or options["runs"] < 1:
+            raise CommandError("--facilities and --runs must be at least 1")
         verbose = options["verbosity"] >= 1
 
         def progress(message):
@@ -81,19 +63,15 @@ class Command(BaseCommand):
                 http_duration=options["http_duration"],
                 keep=options["keep"],
                 reuse=options["reuse"],
-                chunk_size=options["chunk_size"],
                 with_explain=options["explain"],
                 names=options["only"],
                 gc_freeze=options["gc_freeze"],
                 progress=progress,
             )
+            if options["output"]:
+                bench.write_report(options["output"], report)
         except bench.BenchError as error:
             raise CommandError(str(error)) from None
-        if options["output"]:
-            try:
-                Path(options["output"]).write_text(bench.dump_report(report), encoding="utf-8")
-            except OSError as error:
-                raise CommandError(f"cannot write {options['output']}: {error}") from None
         machine = report["machine"]
         self.stdout.write(
             f"{report['facilities']} facilities (seed {report['seed']}), {report['runs']} runs; "

@@ -75,21 +75,11 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--facilities", type=int, required=True, help="records in the file")
-        parser.add_argument("--seed", type=int, default=bench.DEFAULT_SEED)
-        parser.add_argument("--output", help="write the report as JSON to this file")
+        bench.add_dataset_arguments(parser)
         parser.add_argument(
             "--keep-file",
             action="store_true",
             help="keep the interchange file (its path is printed) instead of deleting it",
-        )
-        parser.add_argument(
-            "--keep",
-            "--force",
-            action="store_true",
-            dest="keep",
-            help="run even though the database holds non-synthetic facilities "
-            "(they are kept untouched)",
         )
         parser.add_argument(
             "--in-process",
@@ -101,12 +91,10 @@ class Command(BaseCommand):
     def handle(self, *args, facilities, seed, output, keep_file, keep, in_process, **options):
         if facilities < 1:
             raise CommandError("--facilities must be at least 1")
-        others = bench.non_synthetic_facilities()
-        if not keep and others.exists():
-            example = others.order_by("slug").values_list("slug", flat=True).first()
-            raise CommandError(
-                bench.NON_SYNTHETIC_PRESENT.format(count=others.count(), example=example)
-            )
+        try:
+            bench.refuse_non_synthetic(keep=keep)
+        except bench.BenchError as error:
+            raise CommandError(str(error)) from None
         progress = self.stderr.write if options["verbosity"] >= 1 else (lambda message: None)
         neighborhoods = bench.NeighborhoodPicker.from_database()
         descriptor, path = tempfile.mkstemp(prefix="bench-import-", suffix=".json")
@@ -152,9 +140,9 @@ class Command(BaseCommand):
         }
         if output:
             try:
-                Path(output).write_text(bench.dump_report(report), encoding="utf-8")
-            except OSError as error:
-                raise CommandError(f"cannot write {output}: {error}") from None
+                bench.write_report(output, report)
+            except bench.BenchError as error:
+                raise CommandError(str(error)) from None
         memory = (
             "peak RSS not measured (in-process)"
             if peak_rss is None
