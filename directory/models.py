@@ -7,7 +7,7 @@ The rules that forms must check (the admin's) are in ``clean()``, which calls
 """
 
 import json
-from datetime import timedelta
+from datetime import time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,6 +15,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Case, F, Func, IntegerField, Q, Value, When
 from django.utils import timezone
+from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
 from directory import schedule, validation
@@ -24,8 +25,30 @@ from directory.schedule import MINUTES_PER_DAY
 
 # What the API shows of a closure, after its id (FacilityQuerySet.for_representation).
 CLOSURE_COLUMNS = ["id", "starts_on", "ends_on", "reason"]
+# What the API shows of opening hours and sessions, after their id; fetched as one JSON
+# column with their facility or program (querysets.RowsAsJSON), read by *_list below.
+HOURS_COLUMNS = ["id", "day", "opens_at", "closes_at"]
+SESSION_COLUMNS = ["id", "day", "starts_at", "ends_at"]
 # Derived columns are not history: they follow from the rows that are (sessions, hours).
 WEEK_MINUTE_FIELDS = ["start_minute", "end_minute"]
+
+
+def weekly_list(rows, related, columns):
+    """Weekly intervals as the API shows them: dicts of ``columns`` after the id, in order.
+
+    ``rows`` is the JSON column fetched with the parent (``[[id, day, "HH:MM:SS",
+    "HH:MM:SS"], …]``); without it (None) the rows come from the ``related`` manager.
+    Ordered by day, start, end, then id.
+    """
+    if rows is None:
+        rows = [[getattr(item, column) for column in columns] for item in related.all()]
+    else:
+        rows = [
+            [pk, day, time.fromisoformat(start), time.fromisoformat(end)]
+            for pk, day, start, end in json.loads(rows)
+        ]
+    rows.sort(key=lambda row: (row[1], row[2], row[3], row[0]))
+    return [dict(zip(columns[1:], row[1:], strict=True)) for row in rows]
 
 
 class MinuteOfDay(Func):
@@ -243,6 +266,16 @@ class Facility(models.Model):
     def __str__(self):
         return self.name
 
+    @cached_property
+    def program_list(self):
+        """The programs, as ``FacilityQuerySet.for_representation`` prefetches them."""
+        return list(self.programs.all())
+
+    @property
+    def hours_list(self):
+        """The opening hours as the API shows them (``weekly_list``)."""
+        return weekly_list(getattr(self, "hours_rows", None), self.hours, HOURS_COLUMNS)
+
     @property
     def closure_list(self):
         """The closures as the API shows them (dicts, ISO dates), by start, end and id.
@@ -349,6 +382,11 @@ class Program(models.Model):
     @property
     def hours_per_week(self):
         return schedule.hours_from_minutes(self.minutes_per_week)
+
+    @property
+    def session_list(self):
+        """The sessions as the API shows them (``weekly_list``)."""
+        return weekly_list(getattr(self, "session_rows", None), self.sessions, SESSION_COLUMNS)
 
     def clean(self):
         problem = validation.age_range_problem(self.min_age, self.max_age)

@@ -175,33 +175,33 @@ class ProgramQuerySet(models.QuerySet):
         )
 
     def for_search_results(self):
-        """Return programs with their facility summary, in a fixed number of queries.
+        """Return programs with their facility summary, in one query.
 
-        Queries: programs (with care level, facility, organization and neighborhood
-        joined), then one each for sessions and the facilities' hours.
+        Care level, facility, organization and neighborhood are joined; the sessions and
+        the facility's opening hours come as JSON columns (``session_rows``,
+        ``facility_hours_rows``: ``Program.session_list``, ``Facility.hours_list``).
         """
-        from directory.models import Hours, Session
+        from directory.models import HOURS_COLUMNS, Hours
 
+        hours = Hours.objects.filter(facility=OuterRef("facility_id")).order_by()
         return (
-            self.select_related("care_level", "facility__organization", "facility__neighborhood")
+            self.for_representation()
+            .select_related("facility__organization", "facility__neighborhood")
             .defer("facility__search_text")
-            .prefetch_related(
-                Prefetch(
-                    "sessions", queryset=Session.objects.order_by("day", "starts_at", "ends_at")
-                ),
-                Prefetch(
-                    "facility__hours",
-                    queryset=Hours.objects.order_by("day", "opens_at", "closes_at"),
-                ),
-            )
+            .annotate(facility_hours_rows=RowsAsJSON(hours, HOURS_COLUMNS))
         )
 
     def for_representation(self):
-        """Return the programs with what their representation reads, in fixed queries."""
-        from directory.models import Session
+        """Return the programs with what their representation reads, in one query.
 
-        return self.select_related("care_level").prefetch_related(
-            Prefetch("sessions", queryset=Session.objects.order_by("day", "starts_at", "ends_at"))
+        The care level is joined; the sessions come as a JSON column (``session_rows``,
+        which ``Program.session_list`` reads).
+        """
+        from directory.models import SESSION_COLUMNS, Session
+
+        sessions = Session.objects.filter(program=OuterRef("pk")).order_by()
+        return self.select_related("care_level").annotate(
+            session_rows=RowsAsJSON(sessions, SESSION_COLUMNS)
         )
 
 
@@ -491,29 +491,29 @@ class FacilityQuerySet(models.QuerySet):
         return clone.annotate(lowest_rank=TableColumn("lowest_rank", IntegerField(), alias=alias))
 
     def for_representation(self, programs=None):
-        """Return the facilities with everything their representation reads prefetched.
+        """Return the facilities with everything their representation reads, in two queries.
 
-        Queries: facilities (with organization and neighborhood joined, and their
-        closures as one JSON column: ``Facility.closure_list`` reads it), then one each
-        for programs (with care level), sessions and hours.
+        Facilities (with organization and neighborhood joined, and their opening hours and
+        closures as JSON columns: ``Facility.hours_list`` and ``closure_list`` read them),
+        then their programs (``Facility.program_list``; see ProgramQuerySet.for_representation).
+        Child rows come as JSON rather than as model instances: building hundreds of
+        instances was most of a page's Python cost.
         """
-        from directory.models import CLOSURE_COLUMNS, Closure, Hours, Program
+        from directory.models import CLOSURE_COLUMNS, HOURS_COLUMNS, Closure, Hours, Program
 
         if programs is None:
             programs = Program.objects.for_representation().order_by(
                 "care_level__rank", "name", "id"
             )
+        closures = Closure.objects.filter(facility=OuterRef("pk")).order_by()
+        hours = Hours.objects.filter(facility=OuterRef("pk")).order_by()
         # search_text is only ever searched, never shown: not fetched.
         return (
             self.select_related("organization", "neighborhood")
             .defer("search_text")
             .annotate(
-                closure_rows=RowsAsJSON(
-                    Closure.objects.filter(facility=OuterRef("pk")).order_by(), CLOSURE_COLUMNS
-                )
+                closure_rows=RowsAsJSON(closures, CLOSURE_COLUMNS),
+                hours_rows=RowsAsJSON(hours, HOURS_COLUMNS),
             )
-            .prefetch_related(
-                Prefetch("programs", queryset=programs),
-                Prefetch("hours", queryset=Hours.objects.order_by("day", "opens_at", "closes_at")),
-            )
+            .prefetch_related(Prefetch("programs", queryset=programs, to_attr="program_list"))
         )

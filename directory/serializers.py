@@ -248,7 +248,22 @@ class WeeklyIntervalSerializer(StrictSerializer):
         return attrs
 
 
+class ParentRowsListSerializer(serializers.ListSerializer):
+    """Reads children from the parent's ``Meta.parent_attribute`` of the child serializer.
+
+    Those (``Facility.hours_list``, ``closure_list``, ``Program.session_list``) are dicts
+    built from rows fetched with the parent as one JSON column, not model instances.
+    """
+
+    def get_attribute(self, instance):
+        return getattr(instance, self.child.Meta.parent_attribute)
+
+
 class SessionSerializer(WeeklyIntervalSerializer):
+    class Meta:
+        list_serializer_class = ParentRowsListSerializer
+        parent_attribute = "session_list"
+
     day = DayField()
     starts_at = ClockTimeField()
     ends_at = ClockTimeField()
@@ -257,6 +272,10 @@ class SessionSerializer(WeeklyIntervalSerializer):
 
 
 class HoursSerializer(WeeklyIntervalSerializer):
+    class Meta:
+        list_serializer_class = ParentRowsListSerializer
+        parent_attribute = "hours_list"
+
     day = DayField()
     opens_at = ClockTimeField()
     closes_at = ClockTimeField()
@@ -264,16 +283,10 @@ class HoursSerializer(WeeklyIntervalSerializer):
     start_field, end_field = "opens_at", "closes_at"
 
 
-class ClosureListSerializer(serializers.ListSerializer):
-    """Reads a facility's closures from ``Facility.closure_list`` (fetched with the facility)."""
-
-    def get_attribute(self, instance):
-        return instance.closure_list
-
-
 class ClosureSerializer(StrictSerializer):
     class Meta:
-        list_serializer_class = ClosureListSerializer
+        list_serializer_class = ParentRowsListSerializer
+        parent_attribute = "closure_list"
 
     starts_on = StrictDateField()
     ends_on = StrictDateField()
@@ -405,7 +418,7 @@ class FacilitySerializer(FacilityRecordSerializer):
     """A facility as the API shows it: the record plus computed fields."""
 
     neighborhood = NeighborhoodSummarySerializer(allow_null=True, read_only=True)
-    programs = ProgramSerializer(many=True, read_only=True)
+    programs = ProgramSerializer(many=True, read_only=True, source="program_list")
     needs_verification = serializers.BooleanField(read_only=True)
     distance_mi = DistanceField()
 
@@ -422,7 +435,7 @@ class FacilitySearchResultSerializer(FacilitySerializer):
     field_order = [*FacilitySerializer.field_order, "matched_program_ids"]
 
     def get_matched_program_ids(self, facility) -> list[int]:
-        return [program.id for program in facility.programs.all() if program.matched]
+        return [program.id for program in facility.program_list if program.matched]
 
 
 class FacilitySummarySerializer(PlannedSerializer):
@@ -452,9 +465,12 @@ class ProgramSearchResultSerializer(ProgramSerializer):
     field_order = [*ProgramSerializer.field_order, "facility"]
 
     def to_representation(self, program):
-        # The distance is annotated on the program (to order by it) but belongs to its facility.
+        # The distance and the facility's hours are annotated on the program (to order by
+        # the one, to fetch the other with the program) but belong to its facility.
         if hasattr(program, "distance_mi"):
             program.facility.distance_mi = program.distance_mi
+        if hasattr(program, "facility_hours_rows"):
+            program.facility.hours_rows = program.facility_hours_rows
         return super().to_representation(program)
 
 

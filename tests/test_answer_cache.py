@@ -181,7 +181,7 @@ def test_no_cache_when_api_cache_seconds_is_zero(api, clinic, settings):
     with CaptureQueriesContext(connection) as queries:
         api.get(SEARCH)
     assert not any("directory_dataversion" in query["sql"] for query in queries)
-    assert len(queries) == 5  # count, page, programs, sessions, hours
+    assert len(queries) == 3  # count, page (hours and closures as columns), programs
 
 
 def test_errors_are_not_cached(api, clinic, rf_api):

@@ -201,15 +201,13 @@ def tables_read(queries):
 FACILITY_SEARCH_QUERIES = [
     "directory_dataversion",  # the answer cache's key
     "count directory_facility",
-    "directory_facility",  # organization, neighborhood joined; closures as one column
-    "directory_program",  # care level joined, matched flag
-    "directory_session",
-    "directory_hours",
+    "directory_facility",  # organization, neighborhood joined; hours and closures as columns
+    "directory_program",  # care level joined, sessions as a column, matched flag
 ]
 
 
 @pytest.mark.parametrize("page_size", [1, 20, 100])
-def test_a_facility_search_runs_six_queries_whatever_the_page_size(api, page_size):
+def test_a_facility_search_runs_four_queries_whatever_the_page_size(api, page_size):
     many_facilities(30)
     api.get("/api/v1/facilities/?level=iop&neighborhood=echo-park")  # warms the reference cache
     with CaptureQueriesContext(connection) as queries:
@@ -223,25 +221,37 @@ def test_a_facility_search_runs_six_queries_whatever_the_page_size(api, page_siz
 
 
 @pytest.mark.parametrize("page_size", [1, 20, 100])
-def test_the_unfiltered_facility_list_runs_six_queries(api, page_size):
+def test_the_unfiltered_facility_list_runs_four_queries(api, page_size):
     many_facilities(30)
     with CaptureQueriesContext(connection) as queries:
         api.get(f"/api/v1/facilities/?page_size={page_size}")
     assert tables_read(queries) == FACILITY_SEARCH_QUERIES
 
 
+def test_a_later_page_asks_for_its_ids_first(api):
+    many_facilities(30)
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get("/api/v1/facilities/?page_size=20&page=2")
+    assert len(response.json()["results"]) == 10
+    # Its rows (with hours and closures computed) are then fetched for those ids only.
+    assert tables_read(queries) == [*FACILITY_SEARCH_QUERIES[:2], "directory_facility"] + [
+        *FACILITY_SEARCH_QUERIES[2:]
+    ]
+    assert "LIMIT 10 OFFSET 20" in queries[2]["sql"]
+    assert "OFFSET" not in queries[3]["sql"]
+
+
 @pytest.mark.parametrize("page_size", [1, 20, 100])
-def test_the_program_list_runs_five_queries_whatever_the_page_size(api, page_size):
+def test_the_program_list_runs_three_queries_whatever_the_page_size(api, page_size):
     many_facilities(30)
     with CaptureQueriesContext(connection) as queries:
         api.get(f"/api/v1/programs/?page_size={page_size}")
-    # programs with care level, facility, organization and neighborhood joined
+    # programs with care level, facility, organization and neighborhood joined, their
+    # sessions and their facility's hours as columns
     assert tables_read(queries) == [
         "directory_dataversion",
         "count directory_program",
         "directory_program",
-        "directory_session",
-        "directory_hours",
     ]
 
 

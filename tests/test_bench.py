@@ -65,10 +65,7 @@ def test_it_reports_every_field_for_every_query(tmp_path):
     assert (
         report["queries"]["list"]["queries"],
         report["queries"]["programs_list"]["queries"],
-    ) == (
-        5,
-        4,
-    )
+    ) == (3, 2)
 
 
 def test_the_query_mix_covers_every_filter_family():
