@@ -349,9 +349,13 @@ class Program(models.Model):
     # the week-total filters are plain indexed comparisons.
     days_per_week = models.PositiveSmallIntegerField(default=0, editable=False)
     minutes_per_week = models.PositiveIntegerField(default=0, editable=False)
+    # The days on which sessions start, as schedule.day_mask (0: by appointment).
+    session_days = models.PositiveSmallIntegerField(default=0, editable=False)
 
     objects = ProgramQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["days_per_week", "minutes_per_week"])
+    history = HistoricalRecords(
+        excluded_fields=["days_per_week", "minutes_per_week", "session_days"]
+    )
 
     class Meta:
         ordering = ["facility", "care_level__rank", "name"]
@@ -374,6 +378,7 @@ class Program(models.Model):
         indexes = [
             models.Index(fields=["care_level", "facility"], name="program_level_facility"),
             models.Index(fields=["minutes_per_week"], name="program_minutes_per_week"),
+            models.Index(fields=["care_level", "session_days"], name="program_level_days"),
         ]
 
     def __str__(self):

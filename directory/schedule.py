@@ -155,6 +155,15 @@ class Interval:
             for shift in (-MINUTES_PER_WEEK, 0, MINUTES_PER_WEEK)
         )
 
+    def start_day_mask(self) -> int:
+        """Return the days on which an interval lying inside self can start, as a day mask.
+
+        Bit d stands for day d (0 = Monday), as in ``day_mask``; an interval inside self
+        starts in [start, end), so a window running past midnight adds the next day.
+        """
+        first, last = self.start // MINUTES_PER_DAY, (self.end - 1) // MINUTES_PER_DAY
+        return day_mask(day % 7 for day in range(first, last + 1))
+
     def containment_bounds(self) -> list[tuple[int, int]]:
         """Return (lo, hi) pairs such that x lies inside self iff lo <= x.start and x.end <= hi.
 
@@ -310,6 +319,26 @@ def days_per_week(sessions: Iterable[Interval]) -> int:
     An overnight session counts only for its start day.
     """
     return len({session.day for session in sessions})
+
+
+def day_mask(days: Iterable[int]) -> int:
+    """Return a set of weekdays (0 = Monday) as a bit mask: bit d for day d; 0 for none.
+
+    A program keeps the mask of its sessions' start days (``Program.session_days``), so
+    that ``available`` can skip, by index, the programs meeting on a day no window reaches.
+    """
+    mask = 0
+    for day in days:
+        mask |= 1 << day
+    return mask
+
+
+EVERY_DAY = (1 << len(DAYS)) - 1
+
+
+def day_submasks(mask: int) -> list[int]:
+    """Return every non-empty day mask whose days all lie in ``mask``, in increasing order."""
+    return [candidate for candidate in range(1, EVERY_DAY + 1) if candidate & ~mask == 0]
 
 
 def hours_per_week(sessions: Iterable[Interval]) -> float:

@@ -64,6 +64,8 @@ ORGANIZATION_CONFLICT = (
 BATCH_SIZE = 1000
 # The change reason of the history rows an import writes.
 IMPORT_CHANGE_REASON = "interchange import"
+# What Program keeps from its sessions (_totals computes them, in this order).
+SESSION_TOTALS = ("days_per_week", "minutes_per_week", "session_days")
 
 
 @dataclass(frozen=True)
@@ -471,7 +473,7 @@ def _create_children(batch, facilities, care_level_ids, *, history_date):
             program = Program(
                 facility=facility, care_level_id=care_level_ids[level], **program_data
             )
-            program.days_per_week, program.minutes_per_week = _totals(
+            program.days_per_week, program.minutes_per_week, program.session_days = _totals(
                 schedule.Interval.weekly(s["day"], s["starts_at"], s["ends_at"]) for s in sessions
             )
             programs.append(program)
@@ -527,9 +529,13 @@ def _upsert_organizations(validated):
 
 
 def _totals(sessions: Iterable[schedule.Interval]):
-    """Return (days_per_week, minutes_per_week) of a program's sessions."""
+    """Return (days_per_week, minutes_per_week, session_days) of a program's sessions."""
     sessions = list(sessions)
-    return schedule.days_per_week(sessions), sum(session.minutes for session in sessions)
+    return (
+        schedule.days_per_week(sessions),
+        sum(session.minutes for session in sessions),
+        schedule.day_mask(session.day for session in sessions),
+    )
 
 
 def compose_search_text(name, description, organization_name, programs):
@@ -593,13 +599,13 @@ def refresh_schedule(facility):
             for start, end in schedule.span_rows(opening)
         )
         for program in facility.programs.prefetch_related("sessions"):
-            days, minutes = _totals(
+            totals = _totals(
                 schedule.Interval.weekly(s.day, s.starts_at, s.ends_at)
                 for s in program.sessions.all()
             )
-            if (days, minutes) != (program.days_per_week, program.minutes_per_week):
+            if totals != (program.days_per_week, program.minutes_per_week, program.session_days):
                 Program.objects.filter(pk=program.pk).update(
-                    days_per_week=days, minutes_per_week=minutes
+                    **dict(zip(SESSION_TOTALS, totals, strict=True))
                 )
         refresh_search_text(Facility.objects.filter(pk=facility.pk))
 

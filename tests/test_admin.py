@@ -472,6 +472,7 @@ def test_saving_sessions_on_the_program_page_refreshes_the_week_totals(admin_cli
     assert admin_client.post(url, data).status_code == 302
     program.refresh_from_db()
     assert (program.days_per_week, program.minutes_per_week) == (2, 330)
+    assert program.session_days == 0b101  # Monday (the fixture's session) and Wednesday
 
 
 def test_deleting_a_session_in_the_admin_refreshes_the_week_totals(admin_client, harbor):
@@ -483,6 +484,7 @@ def test_deleting_a_session_in_the_admin_refreshes_the_week_totals(admin_client,
     assert admin_client.post(url, data).status_code == 302
     program.refresh_from_db()
     assert (program.days_per_week, program.minutes_per_week, program.sessions.count()) == (0, 0, 0)
+    assert program.session_days == 0
 
 
 def test_a_facility_added_with_hours_and_a_program_in_one_save(admin_client):

@@ -184,6 +184,7 @@ def test_import_maintains_week_totals_and_open_spans():
         480,
         8.0,
     )
+    assert program.session_days == 0b1000101  # Monday, Wednesday, Sunday (its start day)
     assert list(OpenSpan.objects.values_list("start_minute", "end_minute")) == [(480, 1080)]
 
 

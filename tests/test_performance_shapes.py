@@ -123,12 +123,14 @@ def test_level_and_neighborhood_filters_compare_ids_not_slugs(api):
     assert "directory_neighborhood" not in searches[0]
 
 
-def test_by_appointment_uses_days_per_week_not_a_session_exists(api):
+def test_available_narrows_programs_by_their_session_days_before_reading_sessions(api):
     load(FacilityRecord(slug="harbor", open_24_7=True, programs=[ProgramRecord()]))
     with CaptureQueriesContext(connection) as queries:
         assert slugs(api, "available=mon@09:00-12:00") == ["harbor"]
     count = next(q["sql"] for q in queries if "COUNT(*)" in q["sql"])
-    assert '"days_per_week" = 0' in count
+    # By appointment (no days) or meeting on Mondays only: an index condition.
+    assert '"session_days" IN (0, 1)' in count
+    assert '"session_days" = 0' in count  # by appointment
     assert count.count("directory_session") == 1  # only "no session outside the windows"
 
 

@@ -915,3 +915,45 @@ def test_overlap_bounds_agree_with_fits_by_appointment(hours, window, expected):
 def test_span_rows_store_the_whole_week_as_two_weeks():
     hours = schedule.parse_window("daily@00:00-12:00") + schedule.parse_window("daily@12:00-00:00")
     assert schedule.span_rows(hours) == [(0, 2 * schedule.MINUTES_PER_WEEK)]
+
+
+def test_a_day_mask_has_one_bit_per_day_monday_first():
+    assert schedule.day_mask([]) == 0
+    assert schedule.day_mask([0, 2, 2, 6]) == 0b1000101
+    assert schedule.day_mask(range(7)) == schedule.EVERY_DAY == 127
+
+
+def test_day_submasks_are_the_non_empty_sets_of_those_days():
+    saturday_sunday = schedule.day_mask([5, 6])
+    assert schedule.day_submasks(saturday_sunday) == [32, 64, 96]
+    assert schedule.day_submasks(0) == []
+    assert schedule.day_submasks(schedule.EVERY_DAY) == list(range(1, 128))
+
+
+@pytest.mark.parametrize(
+    ("window_text", "days"),
+    [
+        ("mon@09:00-12:00", [0]),
+        ("fri@22:00-02:00", [4, 5]),
+        ("fri@22:00-00:00", [4]),  # ends at midnight: nothing inside starts on Saturday
+        ("sun@21:00-02:00", [6, 0]),
+        ("sat-sun@09:00-14:00", [5, 6]),
+    ],
+)
+def test_a_window_reaches_the_days_its_sessions_can_start_on(window_text, days):
+    reached = 0
+    for window in parse_window(window_text):
+        reached |= window.start_day_mask()
+    assert reached == schedule.day_mask(days)
+
+
+def test_whatever_lies_inside_a_window_starts_on_a_day_it_reaches():
+    windows = sample_intervals(120, seed=3)
+    sessions = sample_intervals(400, seed=4)
+    inside = 0
+    for w in windows:
+        for x in sessions:
+            if w.contains(x):
+                inside += 1
+                assert w.start_day_mask() & schedule.day_mask([x.day]), (w, x)
+    assert inside > 100

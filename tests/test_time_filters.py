@@ -199,6 +199,42 @@ def test_available(api, schedule_world, windows, expected):
     assert slugs(api, query) == expected
 
 
+@pytest.mark.parametrize(
+    ("windows", "expected"),
+    [
+        # A window past midnight reaches Monday, where the Monday session starts.
+        (["sun@22:00-01:00"], {"sunday-into-monday"}),
+        (["sun@22:00-23:59"], set()),
+        (["sun@22:00-23:59", "mon@00:00-01:00"], {"sunday-into-monday"}),
+        (["sat-sun@22:00-23:59"], set()),
+        (["daily@00:00-23:59"], {"sunday-into-monday", "saturday"}),
+        (["sat@10:00-11:00"], {"saturday"}),
+        (["weekends@10:00-11:00"], {"saturday"}),
+        (["weekdays@10:00-11:00"], set()),
+    ],
+)
+def test_available_with_sessions_on_the_days_windows_reach(api, windows, expected):
+    load(
+        FacilityRecord(
+            slug="sunday-into-monday",
+            programs=[
+                ProgramRecord(
+                    sessions=[
+                        S(day="sun", starts_at="23:00", ends_at="23:45"),
+                        S(day="mon", starts_at="00:15", ends_at="00:45"),
+                    ]
+                )
+            ],
+        ),
+        FacilityRecord(
+            slug="saturday",
+            programs=[ProgramRecord(sessions=[S(day="sat", starts_at="10:00", ends_at="11:00")])],
+        ),
+    )
+    query = "&".join(f"available={window}" for window in windows)
+    assert slugs(api, query) == expected
+
+
 def test_round_the_clock_levels_never_fit_a_window(api, schedule_world):
     # residential is open 24/7 and by appointment, as appointment-24-7: only its level differs.
     assert slugs(api, "available=wed@03:00-04:00") == {"appointment-24-7"}
