@@ -145,7 +145,7 @@ class ProgramQuerySet(models.QuerySet):
         24/7 or its joined open hours overlap one window by at least an hour; a
         round-the-clock level never fits.
         """
-        from directory.models import Facility, OpenSpan, Session
+        from directory.models import OpenSpan, Session
 
         minimum = schedule.BY_APPOINTMENT_MINIMUM_MINUTES
         windows = list(windows)
@@ -161,23 +161,21 @@ class ProgramQuerySet(models.QuerySet):
             end_minute__gte=F("start_minute") + minimum,
         )
         # Open 24/7 overlaps any window long enough to hold the minimum (bounds exist).
-        # (A subquery rather than a join: then the whole condition is on programs alone and
-        # PostgreSQL evaluates it once per program, not again as a join filter.)
-        open_24_7 = Facility.objects.filter(open_24_7=True).values("pk")
-        always_open = Q(facility__in=open_24_7) if bounds else Q(pk__in=[])
+        # (As a join. A subquery keeps the condition on programs alone, which PostgreSQL then
+        # evaluates once rather than also as a join filter: 1.4 s -> 0.9 s for
+        # level_ordering_available at 100k; but with `near` it misjudged the semi-join's
+        # LIMIT and took 1.6 times as long. docs/performance.md.)
+        always_open = Q(facility__open_24_7=True) if bounds else Q(pk__in=[])
         # session_days (the days sessions start on, kept by directory.services) is 0
         # exactly when the program has no sessions, i.e. is by appointment. A session can
         # only lie inside a window if it starts on a day the window reaches: the masks of
-        # those days narrow the programs by index before any session is read.
+        # those days narrow the programs by index before any session is read. (Said once:
+        # repeating it inside the OR made PostgreSQL underestimate the matches.)
         days = functools.reduce(operator.or_, (w.start_day_mask() for w in windows), 0)
         queryset = self._at_level_where(lambda level: not level.round_the_clock)
-        if days == schedule.EVERY_DAY:
-            starting_on_those_days = Q(session_days__gt=0)
-        else:
-            reachable = schedule.day_submasks(days)
-            starting_on_those_days = Q(session_days__in=reachable)
-            queryset = queryset.filter(session_days__in=[0, *reachable])
-        with_sessions = starting_on_those_days & ~Exists(sessions.exclude(inside))
+        if days != schedule.EVERY_DAY:
+            queryset = queryset.filter(session_days__in=[0, *schedule.day_submasks(days)])
+        with_sessions = Q(session_days__gt=0) & ~Exists(sessions.exclude(inside))
         by_appointment = Q(session_days=0) & (always_open | Exists(spans))
         return queryset.filter(with_sessions | by_appointment)
 

@@ -2,7 +2,7 @@
 
 Care levels and neighborhoods come from data migrations and change only with a
 deploy, yet each search checks its slugs against them; caching them keeps a
-search at six queries. Saving or deleting one through the ORM clears the cache
+search to its few queries. Saving or deleting one through the ORM clears the cache
 (directory.apps connects the signals); other processes see the change when they
 restart, which a deploy does.
 """
