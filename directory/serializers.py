@@ -252,7 +252,8 @@ class ParentRowsListSerializer(serializers.ListSerializer):
     """Reads children from the parent's ``Meta.parent_attribute`` of the child serializer.
 
     Those (``Facility.hours_list``, ``closure_list``, ``Program.session_list``) are dicts
-    built from rows fetched with the parent as one JSON column, not model instances.
+    built from rows fetched with the parent as one JSON column, not model instances;
+    ``Facility.program_list`` holds the programs ``for_representation`` prefetched.
     """
 
     def get_attribute(self, instance):
@@ -312,6 +313,10 @@ class AddressSerializer(StrictSerializer):
 
 
 class ProgramRecordSerializer(StrictSerializer):
+    class Meta:
+        list_serializer_class = ParentRowsListSerializer
+        parent_attribute = "program_list"
+
     name = StrictCharField(max_length=200)
     level = ReferenceSlugField(
         source="care_level", context_key="care_levels", unknown_message=validation.UNKNOWN_LEVEL
@@ -418,7 +423,7 @@ class FacilitySerializer(FacilityRecordSerializer):
     """A facility as the API shows it: the record plus computed fields."""
 
     neighborhood = NeighborhoodSummarySerializer(allow_null=True, read_only=True)
-    programs = ProgramSerializer(many=True, read_only=True, source="program_list")
+    programs = ProgramSerializer(many=True, read_only=True)
     needs_verification = serializers.BooleanField(read_only=True)
     distance_mi = DistanceField()
 

@@ -238,7 +238,30 @@ def test_a_later_page_asks_for_its_ids_first(api):
         *FACILITY_SEARCH_QUERIES[2:]
     ]
     assert "LIMIT 10 OFFSET 20" in queries[2]["sql"]
+    assert "json" not in queries[2]["sql"].lower()  # no hours or closures for skipped rows
     assert "OFFSET" not in queries[3]["sql"]
+
+
+def test_a_later_page_ordered_by_an_annotation_is_one_query(api):
+    # Sorted by distance, the JSON columns are computed after the sort and the limit.
+    many_facilities(30)
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get("/api/v1/facilities/?page_size=20&page=2&near=34.0779,-118.2606")
+    assert len(response.json()["results"]) == 10
+    assert tables_read(queries) == FACILITY_SEARCH_QUERIES
+    assert "LIMIT 10 OFFSET 20" in queries[2]["sql"]
+
+
+def test_the_export_runs_two_queries_whatever_its_size():
+    from directory.services import facility_export
+
+    many_facilities(30)
+    with CaptureQueriesContext(connection) as queries:
+        records = facility_export()
+    assert len(records) == 30
+    assert [len(p["sessions"]) for p in records[0]["programs"]] == [0, 2]  # outpatient, iop
+    # facilities with hours and closures as columns; programs with their sessions
+    assert tables_read(queries) == ["directory_facility", "directory_program"]
 
 
 @pytest.mark.parametrize("page_size", [1, 20, 100])

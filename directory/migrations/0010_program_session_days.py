@@ -48,6 +48,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # Backwards, removing the column rebuilds the table too: restore them after it.
+        migrations.RunPython(migrations.RunPython.noop, restore_sqlite_triggers),
         migrations.AddField(
             model_name="program",
             name="session_days",
