@@ -7,7 +7,7 @@ The rules that forms must check (the admin's) are in ``clean()``, which calls
 """
 
 import json
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -26,28 +26,34 @@ from directory.schedule import MINUTES_PER_DAY
 # What the API shows of a closure, after its id (FacilityQuerySet.for_representation).
 CLOSURE_COLUMNS = ["id", "starts_on", "ends_on", "reason"]
 # What the API shows of opening hours and sessions, after their id; fetched as one JSON
-# column with their facility or program (querysets.RowsAsJSON), read by *_list below.
+# column with their facility or program (querysets.RowsAsJSON), read by child_list.
 HOURS_COLUMNS = ["id", "day", "opens_at", "closes_at"]
 SESSION_COLUMNS = ["id", "day", "starts_at", "ends_at"]
 # Derived columns are not history: they follow from the rows that are (sessions, hours).
 WEEK_MINUTE_FIELDS = ["start_minute", "end_minute"]
 
 
-def weekly_list(rows, related, columns):
-    """Weekly intervals as the API shows them: dicts of ``columns`` after the id, in order.
+def child_list(rows, related, columns, *, parse, ordered_by):
+    """A parent's child rows as the API shows them: dicts of ``columns`` after the id.
 
-    ``rows`` is the JSON column fetched with the parent (``[[id, day, "HH:MM:SS",
-    "HH:MM:SS"], …]``); without it (None) the rows come from the ``related`` manager.
-    Ordered by day, start, end, then id.
+    ``rows`` is the JSON column fetched with the parent (querysets.RowsAsJSON: an array of
+    ``columns`` per row), whose text values ``parse`` turns back into the fields' types
+    (by column); without it (None) the rows come from the ``related`` manager. Ordered
+    by the ``ordered_by`` columns, then id.
     """
     if rows is None:
         rows = [[getattr(item, column) for column in columns] for item in related.all()]
     else:
+        converters = [parse.get(column) for column in columns]
         rows = [
-            [pk, day, time.fromisoformat(start), time.fromisoformat(end)]
-            for pk, day, start, end in json.loads(rows)
+            [
+                value if convert is None else convert(value)
+                for convert, value in zip(converters, row, strict=True)
+            ]
+            for row in json.loads(rows)
         ]
-    rows.sort(key=lambda row: (row[1], row[2], row[3], row[0]))
+    positions = [columns.index(column) for column in ordered_by] + [0]
+    rows.sort(key=lambda row: [row[position] for position in positions])
     return [dict(zip(columns[1:], row[1:], strict=True)) for row in rows]
 
 
@@ -273,33 +279,25 @@ class Facility(models.Model):
 
     @property
     def hours_list(self):
-        """The opening hours as the API shows them (``weekly_list``)."""
-        return weekly_list(getattr(self, "hours_rows", None), self.hours, HOURS_COLUMNS)
+        """The opening hours as the API shows them (``child_list``), by day and time."""
+        return child_list(
+            getattr(self, "hours_rows", None),
+            self.hours,
+            HOURS_COLUMNS,
+            parse={"opens_at": time.fromisoformat, "closes_at": time.fromisoformat},
+            ordered_by=HOURS_COLUMNS[1:],
+        )
 
     @property
     def closure_list(self):
-        """The closures as the API shows them (dicts, ISO dates), by start, end and id.
-
-        From the JSON column ``FacilityQuerySet.for_representation`` fetches with the
-        facility when there is one, else from the database.
-        """
-        rows = getattr(self, "closure_rows", None)
-        if rows is None:
-            rows = [
-                [
-                    closure.id,
-                    closure.starts_on.isoformat(),
-                    closure.ends_on.isoformat(),
-                    closure.reason,
-                ]
-                for closure in self.closures.all()
-            ]
-        else:
-            rows = json.loads(rows)
-        return [
-            dict(zip(CLOSURE_COLUMNS[1:], row[1:], strict=True))
-            for row in sorted(rows, key=lambda row: (row[1], row[2], row[0]))
-        ]
+        """The closures as the API shows them (``child_list``), by start and end."""
+        return child_list(
+            getattr(self, "closure_rows", None),
+            self.closures,
+            CLOSURE_COLUMNS,
+            parse={"starts_on": date.fromisoformat, "ends_on": date.fromisoformat},
+            ordered_by=["starts_on", "ends_on"],
+        )
 
     @property
     def needs_verification(self):
@@ -390,8 +388,14 @@ class Program(models.Model):
 
     @property
     def session_list(self):
-        """The sessions as the API shows them (``weekly_list``)."""
-        return weekly_list(getattr(self, "session_rows", None), self.sessions, SESSION_COLUMNS)
+        """The sessions as the API shows them (``Facility.hours_list``'s way), by day and time."""
+        return child_list(
+            getattr(self, "session_rows", None),
+            self.sessions,
+            SESSION_COLUMNS,
+            parse={"starts_at": time.fromisoformat, "ends_at": time.fromisoformat},
+            ordered_by=SESSION_COLUMNS[1:],
+        )
 
     def clean(self):
         problem = validation.age_range_problem(self.min_age, self.max_age)

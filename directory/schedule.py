@@ -318,7 +318,7 @@ def days_per_week(sessions: Iterable[Interval]) -> int:
 
     An overnight session counts only for its start day.
     """
-    return len({session.day for session in sessions})
+    return day_mask(session.day for session in sessions).bit_count()
 
 
 def day_mask(days: Iterable[int]) -> int:

@@ -96,13 +96,18 @@ def scratch_database():
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def manage(*arguments, env):
+def manage(*arguments, env, timeout=None):
+    """Run ``manage.py arguments`` with the environment ``env``; return its stdout.
+
+    On failure, writes its output to stderr and exits (a test using it fails with it).
+    """
     completed = subprocess.run(
         [sys.executable, "manage.py", *arguments],
         cwd=PROJECT,
         env=env,
         capture_output=True,
         text=True,
+        timeout=timeout,
         check=False,
     )
     if completed.returncode:

@@ -375,3 +375,28 @@ def test_the_schema_is_valid_openapi(tmp_path):
     from django.core.management import call_command
 
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yml"))
+
+
+def test_child_lists_read_from_json_columns_equal_those_read_from_the_database():
+    from directory.models import Facility
+
+    load(
+        FacilityRecord(
+            slug="two-ways",
+            hours=[HoursRecord(day="tue"), HoursRecord(day="mon", opens_at="07:00")],
+            closures=[
+                ClosureRecord(starts_on="2026-12-24", ends_on="2026-12-26"),
+                ClosureRecord(starts_on="2026-11-26", ends_on="2026-11-27"),
+            ],
+            programs=[ProgramRecord(sessions=[SessionRecord(day="fri"), SessionRecord()])],
+        )
+    )
+    fetched = Facility.objects.for_representation().get(slug="two-ways")
+    plain = Facility.objects.get(slug="two-ways")
+    assert fetched.hours_list == plain.hours_list
+    assert [h["day"] for h in plain.hours_list] == [0, 1]
+    assert fetched.closure_list == plain.closure_list
+    assert [c["starts_on"].isoformat() for c in plain.closure_list] == ["2026-11-26", "2026-12-24"]
+    sessions = fetched.program_list[0].session_list
+    assert sessions == plain.programs.get().session_list
+    assert [s["day"] for s in sessions] == [0, 4]

@@ -18,7 +18,7 @@ import pytest
 
 from directory.api.errors import DATABASE_UNAVAILABLE
 from scripts import live_server
-from tests.commands import PROJECT, manage
+from scripts.live_server import PROJECT, manage
 from tests.factories import FacilityRecord
 from tests.tcp_proxy import TcpProxy
 
@@ -83,10 +83,10 @@ def app(database, proxy, tmp_path_factory):
     """Yield the port of gunicorn (two workers) serving the app through the proxy."""
     config, name = database
     direct = production_environment(url(config, name, config["PORT"] or 5432))
-    manage("migrate", "--no-input", env=direct)
+    manage("migrate", "--no-input", env=direct, timeout=300)
     listings = tmp_path_factory.mktemp("faults") / "listings.json"
     listings.write_text(json.dumps([FacilityRecord(slug="steady-clinic", name="Steady Clinic")]))
-    manage("import_facilities", str(listings), env=direct)
+    manage("import_facilities", str(listings), env=direct, timeout=300)
     port = live_server.free_port()
     log = (tmp_path_factory.mktemp("faults") / "gunicorn.log").open("w")
     server = subprocess.Popen(

@@ -18,7 +18,7 @@ from directory import bench, services
 from directory.management.commands.bench_import import write_interchange_file
 from directory.models import Facility, Organization, Program
 from directory.services import facility_import, iter_interchange
-from tests.commands import manage as run_manage
+from scripts.live_server import manage as run_manage
 from tests.factories import FacilityRecord, ProgramRecord, load
 
 pytestmark = pytest.mark.django_db
@@ -368,7 +368,7 @@ def test_bench_import_measures_a_subprocess_on_its_own_database(tmp_path):
     output = tmp_path / "report.json"
 
     def manage(*arguments):
-        return run_manage(*arguments, env=environment)
+        return run_manage(*arguments, env=environment, timeout=300)
 
     manage("migrate", "--no-input", "-v0")
     printed = manage("bench_import", "--facilities=30", f"--output={output}", "-v0")
