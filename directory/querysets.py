@@ -202,6 +202,14 @@ class ProgramQuerySet(models.QuerySet):
             .annotate(facility_hours_rows=RowsAsJSON(hours, HOURS_COLUMNS))
         )
 
+    def page_rows(self, ids):
+        """Return these programs as a search represents them, without its filters.
+
+        For a page whose ids a search found (api.pagination): its annotations (distance)
+        come with the ids.
+        """
+        return self.model._default_manager.filter(pk__in=ids).order_by().for_search_results()
+
     def for_representation(self):
         """Return the programs with what their representation reads, in one query.
 
@@ -500,6 +508,17 @@ class FacilityQuerySet(models.QuerySet):
             )
         )
         return clone.annotate(lowest_rank=TableColumn("lowest_rank", IntegerField(), alias=alias))
+
+    def page_rows(self, ids):
+        """Return these facilities as this search represents them, without its filters.
+
+        For a page whose ids a search found (api.pagination): its annotations (distance)
+        come with the ids; its programs are prefetched as the search prefetches them
+        (``with_matched_programs``: which of them match).
+        """
+        rows = self.model._default_manager.filter(pk__in=ids).order_by().for_representation()
+        rows._prefetch_related_lookups = self._prefetch_related_lookups
+        return rows
 
     def for_representation(self, programs=None):
         """Return the facilities with everything their representation reads, in two queries.

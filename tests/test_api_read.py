@@ -242,14 +242,48 @@ def test_a_later_page_asks_for_its_ids_first(api):
     assert "OFFSET" not in queries[3]["sql"]
 
 
-def test_a_later_page_ordered_by_an_annotation_is_one_query(api):
-    # Sorted by distance, the JSON columns are computed after the sort and the limit.
+COUNTED_PAGE_QUERIES = [
+    "directory_dataversion",
+    "directory_facility",  # the page's ids, and the number of matches: COUNT(*) OVER ()
+    "directory_facility",  # the page's rows by id: hours and closures as columns
+    "directory_program",
+]
+
+
+@pytest.mark.parametrize("page", [1, 2])
+def test_a_search_ordered_by_an_annotation_counts_with_its_ids(api, page):
+    # Sorted by distance, every match is computed to find the page: the same query counts
+    # them, reading no JSON, and the rows are then fetched for the page's ids only.
     many_facilities(30)
     with CaptureQueriesContext(connection) as queries:
-        response = api.get("/api/v1/facilities/?page_size=20&page=2&near=34.0779,-118.2606")
-    assert len(response.json()["results"]) == 10
-    assert tables_read(queries) == FACILITY_SEARCH_QUERIES
-    assert "LIMIT 10 OFFSET 20" in queries[2]["sql"]
+        response = api.get(f"/api/v1/facilities/?page_size=20&page={page}&near=34.0779,-118.2606")
+    body = response.json()
+    assert (body["count"], len(body["results"])) == (30, [20, 10][page - 1])
+    assert tables_read(queries) == COUNTED_PAGE_QUERIES
+    ids, rows = queries[1]["sql"], queries[2]["sql"]
+    assert "COUNT(*) OVER ()" in ids
+    assert ("LIMIT 20 OFFSET 20" if page == 2 else "LIMIT 20") in ids
+    assert "json" not in ids.lower()
+    assert "json" in rows.lower()
+    assert "OFFSET" not in rows
+
+
+def test_a_search_ordered_by_an_annotation_without_matches_is_counted_empty(api):
+    many_facilities(3)
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get("/api/v1/facilities/?near=0,0&radius_mi=1")
+    assert response.json() == {"count": 0, "next": None, "previous": None, "results": []}
+    assert tables_read(queries) == COUNTED_PAGE_QUERIES[:2]
+
+
+def test_a_page_past_the_last_ordered_by_an_annotation_is_not_found(api):
+    many_facilities(3)
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get("/api/v1/facilities/?near=34.0779,-118.2606&page=2")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Invalid page."}
+    # The empty page, then the count that tells it is past the last one.
+    assert tables_read(queries) == [*COUNTED_PAGE_QUERIES[:2], "count directory_facility"]
 
 
 def test_the_export_runs_two_queries_whatever_its_size():

@@ -339,6 +339,23 @@ def test_near_orders_by_distance_and_reports_it(api, world):
     ]
 
 
+def test_near_ordered_by_level_reports_distance_and_matches_as_by_distance(api, world):
+    # Ordered by an annotation, a page's ids (and their distances) are found first and its
+    # rows fetched by id: what they show must not depend on the order asked for.
+    def shown(query):
+        results = api.get(f"{FACILITIES_URL}?near=34.0779,-118.2606&level=iop&{query}").json()
+        return {r["slug"]: (r["distance_mi"], r["matched_program_ids"]) for r in results["results"]}
+
+    by_distance, by_level = shown(""), shown("ordering=level")
+    assert by_level == by_distance
+    assert {slug: distance for slug, (distance, _) in by_level.items()} == {
+        "evening-dual": 0.0,
+        "trap": round(miles_to(34.0779, -118.2506), 2),
+        "morning-iop": round(miles_to(34.0869, -118.2702), 2),
+    }
+    assert all(matched for _, matched in by_level.values())
+
+
 def test_radius_is_inclusive_at_its_edge(api, world):
     edge = miles_to(34.0339, -118.2053)
     inside = slugs(api, f"near=34.0779,-118.2606&radius_mi={edge + 1e-6:.6f}")

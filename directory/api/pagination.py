@@ -1,5 +1,5 @@
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Window
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
 
@@ -20,16 +20,56 @@ def ordered_by_columns(queryset):
     return True
 
 
-class IdsFirstPaginator(Paginator):
-    """Fetches a page after the first in two steps when that pays: its ids, then its rows.
+# The annotation carrying the number of matches on every row of a counted page.
+MATCHES = "matches_in_all_pages"
 
-    A representation's rows carry computed columns (hours and closures as JSON). When
-    an index gives the order (model columns), PostgreSQL computes them for every row it
-    reads, the rows ``OFFSET`` skips included; asking for the ids first keeps that work
-    to the page. Ordered by an annotation (distance, rank, level), the rows are sorted
-    first and the columns computed after the limit, and a second query would repeat the
-    search: one query then. The first page needs no second step.
+
+class IdsFirstPaginator(Paginator):
+    """Fetches a page in the steps that cost the database least for its order.
+
+    A page's rows carry computed columns (hours and closures as JSON). When the rows come
+    in a column order (an index's), the first page is one query that reads no more rows
+    than it shows, and the count is its own query. A later page asks for its ids first:
+    otherwise PostgreSQL computes the JSON columns for every row ``OFFSET`` skips.
+
+    Ordered by an annotation (distance, rank, level), PostgreSQL must find and sort every
+    match for any page, which is the count's work too. So the page's ids come with the
+    number of matches (``COUNT(*) OVER ()``) in one narrow query (no joins, no JSON),
+    then the page's rows by id (the queryset's ``page_rows``): one pass over the matches
+    where a count query and a page query made two. An empty page takes Django's path
+    (a count: past the last page is a 404 as ever).
     """
+
+    def page(self, number):
+        object_list = self.object_list
+        if (
+            "count" in self.__dict__  # already counted (DRF's page=last)
+            or self.orphans
+            or not hasattr(object_list, "page_rows")
+            or ordered_by_columns(object_list)
+        ):
+            return super().page(number)
+        number = int(number)
+        if number < 1:
+            return super().page(number)  # Django's "less than 1" error
+        shown = [name for name in object_list.query.annotations if is_value(object_list, name)]
+        bottom = (number - 1) * self.per_page
+        found = list(
+            object_list.annotate(**{MATCHES: Window(Count("*"))}).values_list(
+                "pk", MATCHES, *shown
+            )[bottom : bottom + self.per_page]
+        )
+        if not found:
+            if number > 1 or not self.allow_empty_first_page:
+                return super().page(number)  # past the last page: Django's error
+            self.__dict__["count"] = 0
+            return self._get_page([], number, self)
+        self.__dict__["count"] = found[0][1]
+        rows = _in_order(object_list, [row[0] for row in found])
+        for row, (_, _, *values) in zip(rows, found, strict=True):
+            for name, value in zip(shown, values, strict=True):
+                setattr(row, name, value)
+        return self._get_page(rows, number, self)
 
     def _get_page(self, object_list, number, paginator):
         if (
@@ -38,10 +78,27 @@ class IdsFirstPaginator(Paginator):
             and ordered_by_columns(object_list)
         ):
             ids = list(object_list.prefetch_related(None).values_list("pk", flat=True))
-            rows = {row.pk: row for row in self.object_list.filter(pk__in=ids).order_by()}
-            # A row archived between the two queries is left out (the count is already told).
-            object_list = [rows[pk] for pk in ids if pk in rows]
+            object_list = _in_order(self.object_list, ids)
         return super()._get_page(object_list, number, paginator)
+
+
+def is_value(queryset, name):
+    """Whether the annotation is a value of the row (distance, rank), not child rows as JSON."""
+    from directory.querysets import RowsAsJSON
+
+    return not isinstance(queryset.query.annotations[name], RowsAsJSON)
+
+
+def _in_order(queryset, ids):
+    """The rows of these ids, in this order, as the queryset represents them.
+
+    A row archived since its id was read is left out (the count is already told).
+    """
+    if hasattr(queryset, "page_rows"):
+        rows = {row.pk: row for row in queryset.page_rows(ids)}
+    else:
+        rows = {row.pk: row for row in queryset.filter(pk__in=ids).order_by()}
+    return [rows[pk] for pk in ids if pk in rows]
 
 
 class DirectoryPagination(PageNumberPagination):
