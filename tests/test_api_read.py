@@ -312,6 +312,26 @@ def test_the_program_list_runs_three_queries_whatever_the_page_size(api, page_si
     ]
 
 
+def test_a_program_search_by_distance_counts_with_its_ids(api):
+    many_facilities(30)
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get("/api/v1/programs/?near=34.0779,-118.2606&page_size=20&page=3")
+    assert tables_read(queries) == [
+        "directory_dataversion",
+        "directory_program",  # ids and COUNT(*) OVER ()
+        "directory_program",  # rows by id, with their facility
+    ]
+    assert "COUNT(*) OVER ()" in queries[1]["sql"]
+    assert "LIMIT 20 OFFSET 40" in queries[1]["sql"]
+    body = response.json()
+    assert (body["count"], len(body["results"])) == (60, 20)
+    whole = api.get("/api/v1/programs/?near=34.0779,-118.2606&page_size=100").json()
+    assert body["results"] == whole["results"][40:60]
+    distances = [r["facility"]["distance_mi"] for r in whole["results"]]
+    assert None not in distances
+    assert distances == sorted(distances)
+
+
 def test_closures_come_with_the_facility_in_date_order(api):
     load(
         FacilityRecord(
