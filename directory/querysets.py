@@ -145,7 +145,7 @@ class ProgramQuerySet(models.QuerySet):
         24/7 or its joined open hours overlap one window by at least an hour; a
         round-the-clock level never fits.
         """
-        from directory.models import OpenSpan, Session
+        from directory.models import Facility, OpenSpan, Session
 
         minimum = schedule.BY_APPOINTMENT_MINIMUM_MINUTES
         windows = list(windows)
@@ -161,11 +161,13 @@ class ProgramQuerySet(models.QuerySet):
             end_minute__gte=F("start_minute") + minimum,
         )
         # Open 24/7 overlaps any window long enough to hold the minimum (bounds exist).
-        # (As a join. A subquery keeps the condition on programs alone, which PostgreSQL then
-        # evaluates once rather than also as a join filter: 1.4 s -> 0.9 s for
-        # level_ordering_available at 100k; but with `near` it misjudged the semi-join's
-        # LIMIT and took 1.6 times as long. docs/performance.md.)
-        always_open = Q(facility__open_24_7=True) if bounds else Q(pk__in=[])
+        # A correlated EXISTS (an index probe per by-appointment program), not a join: the
+        # condition then stays on programs alone and PostgreSQL evaluates it once, where as
+        # a join filter it was evaluated again, hashing every session outside the windows
+        # twice (session 5, at 100k: level_ordering_available 628 -> 399 ms; an uncorrelated
+        # IN misled the planner under `near`: 22 s; docs/performance.md).
+        open_24_7 = Facility.objects.filter(pk=OuterRef("facility_id"), open_24_7=True)
+        always_open = Exists(open_24_7) if bounds else Q(pk__in=[])
         # session_days (the days sessions start on, kept by directory.services) is 0
         # exactly when the program has no sessions, i.e. is by appointment. A session can
         # only lie inside a window if it starts on a day the window reaches: the masks of
