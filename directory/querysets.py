@@ -205,10 +205,10 @@ class ProgramQuerySet(models.QuerySet):
         )
 
     def page_rows(self, ids):
-        """Return these programs as a search represents them, without its filters.
+        """Return these programs, as they are now, as a search represents them.
 
-        For a page whose ids a search found (api.pagination): its annotations (distance)
-        come with the ids.
+        For a page whose ids a search found (api.pagination), so its filters are not
+        applied again; its annotations that are values (distance) come with the ids.
         """
         return self.model._default_manager.filter(pk__in=ids).order_by().for_search_results()
 
@@ -512,14 +512,16 @@ class FacilityQuerySet(models.QuerySet):
         return clone.annotate(lowest_rank=TableColumn("lowest_rank", IntegerField(), alias=alias))
 
     def page_rows(self, ids):
-        """Return these facilities as this search represents them, without its filters.
+        """Return these facilities, as they are now, as this search represents them.
 
-        For a page whose ids a search found (api.pagination): its annotations (distance)
-        come with the ids; its programs are prefetched as the search prefetches them
+        For a page whose ids a search found (api.pagination), so its filters are not
+        applied again; its annotations that are values (distance) come with the ids, and
+        its programs are prefetched as the search prefetches them
         (``with_matched_programs``: which of them match).
         """
         rows = self.model._default_manager.filter(pk__in=ids).order_by().for_representation()
-        rows._prefetch_related_lookups = self._prefetch_related_lookups
+        if self._prefetch_related_lookups:
+            rows._prefetch_related_lookups = self._prefetch_related_lookups
         return rows
 
     def for_representation(self, programs=None):

@@ -286,6 +286,48 @@ def test_a_page_past_the_last_ordered_by_an_annotation_is_not_found(api):
     assert tables_read(queries) == [*COUNTED_PAGE_QUERIES[:2], "count directory_facility"]
 
 
+@pytest.mark.parametrize("query", ["near=34.0779,-118.2606", "ordering=-name"])
+def test_a_row_deleted_between_ids_and_rows_is_left_out(api, settings, query):
+    # The page's ids are read first, then its rows: a facility deleted in between (an
+    # import replacing it, say) is left out of the page; the count is the one first told.
+    from directory.models import Facility
+
+    settings.API_CACHE_SECONDS = 0  # the same search twice: both answered afresh
+    many_facilities(30)
+    first = api.get(f"/api/v1/facilities/?{query}&page=2&page_size=10").json()["results"]
+    gone = first[3]["slug"]
+    deleted = []
+
+    def delete_after_ids(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        ids_query = "COUNT(*) OVER ()" in sql or ('"pk"' in sql and "LIMIT 10 OFFSET 10" in sql)
+        if ids_query and not deleted:
+            deleted.append(gone)
+            Facility.objects.filter(slug=gone).delete()
+        return result
+
+    with connection.execute_wrapper(delete_after_ids):
+        response = api.get(f"/api/v1/facilities/?{query}&page=2&page_size=10")
+    assert deleted == [gone]
+    body = response.json()
+    assert body["count"] == 30
+    assert [r["slug"] for r in body["results"]] == [r["slug"] for r in first if r["slug"] != gone]
+
+
+@pytest.mark.parametrize("query", ["near=34.0779,-118.2606&", "", "ordering=-name&"])
+@pytest.mark.parametrize("page", ["100000000000000000000", "9" * 5000])
+def test_a_page_number_past_any_page_is_not_found(api, query, page):
+    many_facilities(3)
+    response = api.get(f"/api/v1/facilities/?{query}page={page}")
+    assert (response.status_code, response.json()) == (404, {"detail": "Invalid page."})
+
+
+def test_a_page_size_of_thousands_of_digits_is_capped(api):
+    many_facilities(3)
+    response = api.get(f"/api/v1/facilities/?page_size={'9' * 5000}")
+    assert (response.status_code, response.json()["count"]) == (200, 3)
+
+
 def test_the_export_runs_two_queries_whatever_its_size():
     from directory.services import facility_export
 

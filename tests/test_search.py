@@ -460,6 +460,8 @@ def test_pages_default_to_20_and_cap_page_size_at_100(api):
         "ordering=level",
         "level=iop,php,residential&ordering=level",
         "near=34.0779,-118.2606&radius_mi=100",
+        "near=34.0779,-118.2606&radius_mi=100&ordering=-name",
+        "near=34.0779,-118.2606&radius_mi=100&ordering=-verified_at",
         "q=iop",
     ],
 )
@@ -473,6 +475,28 @@ def test_later_pages_continue_the_first_in_every_ordering(api, world, query):
             break
         paged.extend(response.json()["results"])
     assert len(whole) >= 3
+    assert paged == whole
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "near=34.0779,-118.2606&radius_mi=100",
+        "near=34.0779,-118.2606&radius_mi=100&ordering=level",
+        "near=34.0779,-118.2606&radius_mi=100&ordering=-name",
+        "ordering=-verified_at",
+    ],
+)
+def test_later_program_pages_continue_the_first_in_every_ordering(api, world, query):
+    # Distances included: later pages read their rows by id and take the distance with it.
+    whole = api.get(f"{PROGRAMS_URL}?{query}").json()["results"]
+    paged = []
+    for page in (1, 2, 3, 4, 5):
+        response = api.get(f"{PROGRAMS_URL}?{query}&page_size=2&page={page}")
+        if response.status_code == 404:
+            break
+        paged.extend(response.json()["results"])
+    assert len(whole) >= 5
     assert paged == whole
 
 

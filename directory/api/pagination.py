@@ -22,6 +22,8 @@ def ordered_by_columns(queryset):
 
 # The annotation carrying the number of matches on every row of a counted page.
 MATCHES = "matches_in_all_pages"
+# Past any page a directory can have; an OFFSET beyond a 64-bit integer is a database error.
+FARTHEST_ROW = 2**53
 
 
 class IdsFirstPaginator(Paginator):
@@ -34,71 +36,78 @@ class IdsFirstPaginator(Paginator):
 
     Ordered by an annotation (distance, rank, level), PostgreSQL must find and sort every
     match for any page, which is the count's work too. So the page's ids come with the
-    number of matches (``COUNT(*) OVER ()``) in one narrow query (no joins, no JSON),
-    then the page's rows by id (the queryset's ``page_rows``): one pass over the matches
-    where a count query and a page query made two. An empty page takes Django's path
-    (a count: past the last page is a 404 as ever).
+    number of matches (``COUNT(*) OVER ()``) in one query that selects neither the rows'
+    columns nor their JSON (its joins are the search's own), then the page's rows by id:
+    one pass over the matches where a count query and a page query made two. No match
+    on the first page is a count of 0; an empty later page takes Django's path (a count,
+    then a 404 past the last page).
+
+    Both ways, the rows are read by id through the queryset's ``page_rows`` (as they are
+    then, without the search's filters), and the search's annotations that are values
+    (``distance_mi``) come with the ids.
     """
 
     def page(self, number):
         object_list = self.object_list
-        if (
-            "count" in self.__dict__  # already counted (DRF's page=last)
-            or self.orphans
-            or not hasattr(object_list, "page_rows")
-            or ordered_by_columns(object_list)
-        ):
+        if self.orphans or not hasattr(object_list, "page_rows") or ordered_by_columns(object_list):
             return super().page(number)
+        try:
+            bottom = (int(number) - 1) * self.per_page
+        except (TypeError, ValueError):
+            return super().page(number)  # Django's error for what is not a page number
+        if not 0 <= bottom <= FARTHEST_ROW:
+            return super().page(number)  # less than 1, or past any last page: Django's error
         number = int(number)
-        if number < 1:
-            return super().page(number)  # Django's "less than 1" error
-        shown = [name for name in object_list.query.annotations if is_value(object_list, name)]
-        bottom = (number - 1) * self.per_page
-        found = list(
-            object_list.annotate(**{MATCHES: Window(Count("*"))}).values_list(
-                "pk", MATCHES, *shown
-            )[bottom : bottom + self.per_page]
-        )
+        counted = object_list.annotate(**{MATCHES: Window(Count("*"))})
+        found = _ids_and_values(counted, bottom, bottom + self.per_page)
         if not found:
             if number > 1 or not self.allow_empty_first_page:
                 return super().page(number)  # past the last page: Django's error
-            self.__dict__["count"] = 0
+            self.__dict__["count"] = 0  # Paginator.count is a cached_property
             return self._get_page([], number, self)
-        self.__dict__["count"] = found[0][1]
-        rows = _in_order(object_list, [row[0] for row in found])
-        for row, (_, _, *values) in zip(rows, found, strict=True):
-            for name, value in zip(shown, values, strict=True):
-                setattr(row, name, value)
-        return self._get_page(rows, number, self)
+        self.__dict__["count"] = next(iter(found.values()))[MATCHES]
+        return self._get_page(_rows(object_list, found), number, self)
 
     def _get_page(self, object_list, number, paginator):
         if (
             isinstance(object_list, QuerySet)
             and object_list.query.low_mark
+            and hasattr(object_list, "page_rows")
             and ordered_by_columns(object_list)
         ):
-            ids = list(object_list.prefetch_related(None).values_list("pk", flat=True))
-            object_list = _in_order(self.object_list, ids)
+            query = object_list.query
+            found = _ids_and_values(self.object_list, query.low_mark, query.high_mark)
+            object_list = _rows(self.object_list, found)
         return super()._get_page(object_list, number, paginator)
 
 
-def is_value(queryset, name):
-    """Whether the annotation is a value of the row (distance, rank), not child rows as JSON."""
+def _ids_and_values(queryset, bottom, top):
+    """Return ``{id: {annotation: value}}`` for the rows from ``bottom`` to ``top``, in order.
+
+    The values are those of the queryset's annotations that are values of the row (a
+    distance, a rank, the number of matches), not child rows as JSON.
+    """
     from directory.querysets import RowsAsJSON
 
-    return not isinstance(queryset.query.annotations[name], RowsAsJSON)
+    annotations = queryset.query.annotation_select
+    shown = [name for name, value in annotations.items() if not isinstance(value, RowsAsJSON)]
+    rows = queryset.prefetch_related(None).values_list("pk", *shown)[bottom:top]
+    return {pk: dict(zip(shown, values, strict=True)) for pk, *values in rows}
 
 
-def _in_order(queryset, ids):
-    """The rows of these ids, in this order, as the queryset represents them.
+def _rows(queryset, found):
+    """The rows of these ids, in their order, with their values, as ``page_rows`` reads them.
 
-    A row archived since its id was read is left out (the count is already told).
+    A row deleted since its id was read is left out (the count is already told).
     """
-    if hasattr(queryset, "page_rows"):
-        rows = {row.pk: row for row in queryset.page_rows(ids)}
-    else:
-        rows = {row.pk: row for row in queryset.filter(pk__in=ids).order_by()}
-    return [rows[pk] for pk in ids if pk in rows]
+    rows = {row.pk: row for row in queryset.page_rows(list(found))}
+    page = []
+    for pk, values in found.items():
+        if pk in rows:
+            for name, value in values.items():
+                setattr(rows[pk], name, value)
+            page.append(rows[pk])
+    return page
 
 
 class DirectoryPagination(PageNumberPagination):
@@ -113,7 +122,8 @@ class DirectoryPagination(PageNumberPagination):
         errors = {}
         for name in (self.page_query_param, self.page_size_query_param):
             value = request.query_params.get(name)
-            if value is not None and not (value.isascii() and value.isdigit() and int(value) > 0):
+            # (Not int(value): a string of thousands of digits is a ValueError.)
+            if value is not None and not (value.isascii() and value.isdigit() and value.strip("0")):
                 errors[name] = [PAGE_NOT_POSITIVE.format(value=value[:50])]
         if errors:
             raise serializers.ValidationError(errors)
