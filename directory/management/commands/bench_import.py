@@ -123,7 +123,7 @@ class Command(BaseCommand):
         found = Facility.objects.filter(source=bench.SYNTHETIC).count()
         if found != facilities:
             raise CommandError(NOT_ALL_IMPORTED.format(expected=facilities, found=found))
-        bench.refresh_statistics()
+        bench.refresh_statistics(compact=bool(deleted))
         report = {
             "facilities": facilities,
             "seed": seed,
