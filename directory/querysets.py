@@ -164,7 +164,7 @@ class ProgramQuerySet(models.QuerySet):
         # A correlated EXISTS (an index probe per by-appointment program), not a join: the
         # condition then stays on programs alone and PostgreSQL evaluates it once, where as
         # a join filter it was evaluated again, hashing every session outside the windows
-        # twice (session 5, at 100k: level_ordering_available 628 -> 399 ms; an uncorrelated
+        # twice (session 5, at 100k: level_ordering_available 712 -> 448 ms; an uncorrelated
         # IN misled the planner under `near`: 22 s; docs/performance.md).
         open_24_7 = Facility.objects.filter(pk=OuterRef("facility_id"), open_24_7=True)
         always_open = Exists(open_24_7) if bounds else Q(pk__in=[])
