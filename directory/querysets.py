@@ -205,12 +205,13 @@ class ProgramQuerySet(models.QuerySet):
         )
 
     def page_rows(self, ids):
-        """Return these programs, as they are now, as a search represents them.
+        """Return these programs, if still visible, as a search represents them now.
 
-        For a page whose ids a search found (api.pagination), so its filters are not
+        For a page whose ids a search found (api.pagination), so its other filters are not
         applied again; its annotations that are values (distance) come with the ids.
         """
-        return self.model._default_manager.filter(pk__in=ids).order_by().for_search_results()
+        rows = self.model._default_manager.visible().filter(pk__in=ids)
+        return rows.order_by().for_search_results()
 
     def for_representation(self):
         """Return the programs with what their representation reads, in one query.
@@ -512,14 +513,15 @@ class FacilityQuerySet(models.QuerySet):
         return clone.annotate(lowest_rank=TableColumn("lowest_rank", IntegerField(), alias=alias))
 
     def page_rows(self, ids):
-        """Return these facilities, as they are now, as this search represents them.
+        """Return these facilities, if still published, as this search represents them now.
 
-        For a page whose ids a search found (api.pagination), so its filters are not
+        For a page whose ids a search found (api.pagination), so its other filters are not
         applied again; its annotations that are values (distance) come with the ids, and
         its programs are prefetched as the search prefetches them
         (``with_matched_programs``: which of them match).
         """
-        rows = self.model._default_manager.filter(pk__in=ids).order_by().for_representation()
+        rows = self.model._default_manager.published().filter(pk__in=ids)
+        rows = rows.order_by().for_representation()
         if self._prefetch_related_lookups:
             rows._prefetch_related_lookups = self._prefetch_related_lookups
         return rows

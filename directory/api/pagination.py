@@ -7,7 +7,11 @@ PAGE_NOT_POSITIVE = "must be a whole number of 1 or more, got '{value}'"
 
 
 def ordered_by_columns(queryset):
-    """Whether the queryset is ordered by its model's columns only (no annotation)."""
+    """Whether the queryset is ordered by columns only, its own or related ones (an index's).
+
+    Not when an item is an annotation or an expression other than a column (``F``); no
+    ordering at all counts as columns.
+    """
     annotations = queryset.query.annotations
     for item in queryset.query.order_by:
         name = (
@@ -34,7 +38,8 @@ class IdsFirstPaginator(Paginator):
     than it shows, and the count is its own query. A later page asks for its ids first:
     otherwise PostgreSQL computes the JSON columns for every row ``OFFSET`` skips.
 
-    Ordered by an annotation (distance, rank, level), PostgreSQL must find and sort every
+    Ordered by an annotation (distance, text rank, a facility's lowest level: programs
+    ordered by level sort on a column), PostgreSQL must find and sort every
     match for any page, which is the count's work too. So the page's ids come with the
     number of matches (``COUNT(*) OVER ()``) in one query that selects neither the rows'
     columns nor their JSON (its joins are the search's own), then the page's rows by id:
@@ -42,9 +47,11 @@ class IdsFirstPaginator(Paginator):
     on the first page is a count of 0; an empty later page takes Django's path (a count,
     then a 404 past the last page).
 
-    Both ways, the rows are read by id through the queryset's ``page_rows`` (as they are
-    then, without the search's filters), and the search's annotations that are values
-    (``distance_mi``) come with the ids.
+    Both ways, the rows are read by id through the queryset's ``page_rows`` (published
+    ones, as they are then; the search's other filters are not applied again), and the
+    search's annotations that are values (``distance_mi``) come with the ids. A queryset
+    without ``page_rows`` (neighborhoods, care levels, service areas: no JSON columns),
+    or a paginator with orphans, is paged as Django pages it.
     """
 
     def page(self, number):
@@ -98,7 +105,8 @@ def _ids_and_values(queryset, bottom, top):
 def _rows(queryset, found):
     """The rows of these ids, in their order, with their values, as ``page_rows`` reads them.
 
-    A row deleted since its id was read is left out (the count is already told).
+    A row deleted or no longer published since its id was read is left out (the count
+    is the one already told).
     """
     rows = {row.pk: row for row in queryset.page_rows(list(found))}
     page = []
@@ -117,6 +125,12 @@ class DirectoryPagination(PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def get_page_size(self, request):
+        value = request.query_params.get(self.page_size_query_param, "")
+        if value.isascii() and value.isdigit() and len(value.lstrip("0")) > 3:
+            return self.max_page_size  # DRF's int() refuses thousands of digits: capped too
+        return super().get_page_size(request)
 
     def paginate_queryset(self, queryset, request, view=None):
         errors = {}
