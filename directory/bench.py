@@ -587,11 +587,10 @@ def refresh_statistics(*, compact=False):
             # VACUUM cannot run inside a transaction (e.g. a test's); ANALYZE can. VACUUM
             # FULL leaves the visibility map empty (every index-only scan would read the
             # table): a plain VACUUM follows it.
-            verbs = ["VACUUM (ANALYZE)"]
             if connection.in_atomic_block:
                 verbs = ["ANALYZE"]
-            elif compact:
-                verbs.insert(0, "VACUUM (FULL)")
+            else:
+                verbs = (["VACUUM (FULL)"] if compact else []) + ["VACUUM (ANALYZE)"]
             for verb in verbs:
                 for table in tables:
                     cursor.execute(f"{verb} {connection.ops.quote_name(table)}")

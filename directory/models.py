@@ -57,6 +57,16 @@ def child_list(rows, related, columns, *, parse, ordered_by):
     return [dict(zip(columns[1:], row[1:], strict=True)) for row in rows]
 
 
+def weekly_list(rows, related, columns):
+    """Weekly intervals (id, day, two clock times) as the API shows them, by day and time.
+
+    ``child_list`` for ``HOURS_COLUMNS`` and ``SESSION_COLUMNS``: the times come back
+    from JSON as text.
+    """
+    times = dict.fromkeys(columns[2:], time.fromisoformat)
+    return child_list(rows, related, columns, parse=times, ordered_by=columns[1:])
+
+
 class MinuteOfDay(Func):
     """Minutes since midnight of a TIME column, as an integer both databases can index."""
 
@@ -279,14 +289,8 @@ class Facility(models.Model):
 
     @property
     def hours_list(self):
-        """The opening hours as the API shows them (``child_list``), by day and time."""
-        return child_list(
-            getattr(self, "hours_rows", None),
-            self.hours,
-            HOURS_COLUMNS,
-            parse={"opens_at": time.fromisoformat, "closes_at": time.fromisoformat},
-            ordered_by=HOURS_COLUMNS[1:],
-        )
+        """The opening hours as the API shows them (``weekly_list``)."""
+        return weekly_list(getattr(self, "hours_rows", None), self.hours, HOURS_COLUMNS)
 
     @property
     def closure_list(self):
@@ -388,14 +392,8 @@ class Program(models.Model):
 
     @property
     def session_list(self):
-        """The sessions as the API shows them (``Facility.hours_list``'s way), by day and time."""
-        return child_list(
-            getattr(self, "session_rows", None),
-            self.sessions,
-            SESSION_COLUMNS,
-            parse={"starts_at": time.fromisoformat, "ends_at": time.fromisoformat},
-            ordered_by=SESSION_COLUMNS[1:],
-        )
+        """The sessions as the API shows them (``weekly_list``)."""
+        return weekly_list(getattr(self, "session_rows", None), self.sessions, SESSION_COLUMNS)
 
     def clean(self):
         problem = validation.age_range_problem(self.min_age, self.max_age)

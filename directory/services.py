@@ -64,8 +64,6 @@ ORGANIZATION_CONFLICT = (
 BATCH_SIZE = 1000
 # The change reason of the history rows an import writes.
 IMPORT_CHANGE_REASON = "interchange import"
-# What Program keeps from its sessions (_totals computes them, in this order).
-SESSION_TOTALS = ("days_per_week", "minutes_per_week", "session_days")
 
 
 @dataclass(frozen=True)
@@ -470,13 +468,17 @@ def _create_children(batch, facilities, care_level_ids, *, history_date):
             program_data = dict(program_data)
             sessions = program_data.pop("sessions")
             level = program_data.pop("care_level")
-            program = Program(
-                facility=facility, care_level_id=care_level_ids[level], **program_data
-            )
-            program.days_per_week, program.minutes_per_week, program.session_days = _totals(
+            totals = _totals(
                 schedule.Interval.weekly(s["day"], s["starts_at"], s["ends_at"]) for s in sessions
             )
-            programs.append(program)
+            programs.append(
+                Program(
+                    facility=facility,
+                    care_level_id=care_level_ids[level],
+                    **program_data,
+                    **totals,
+                )
+            )
             sessions_of_program.append(sessions)
     for data in batch:
         facility = facilities[data["slug"]]
@@ -529,13 +531,13 @@ def _upsert_organizations(validated):
 
 
 def _totals(sessions: Iterable[schedule.Interval]):
-    """Return (days_per_week, minutes_per_week, session_days) of a program's sessions."""
+    """Return what a Program keeps from its sessions, by field name."""
     sessions = list(sessions)
-    return (
-        schedule.days_per_week(sessions),
-        sum(session.minutes for session in sessions),
-        schedule.day_mask(session.day for session in sessions),
-    )
+    return {
+        "days_per_week": schedule.days_per_week(sessions),
+        "minutes_per_week": sum(session.minutes for session in sessions),
+        "session_days": schedule.day_mask(session.day for session in sessions),
+    }
 
 
 def compose_search_text(name, description, organization_name, programs):
@@ -603,10 +605,8 @@ def refresh_schedule(facility):
                 schedule.Interval.weekly(s.day, s.starts_at, s.ends_at)
                 for s in program.sessions.all()
             )
-            if totals != (program.days_per_week, program.minutes_per_week, program.session_days):
-                Program.objects.filter(pk=program.pk).update(
-                    **dict(zip(SESSION_TOTALS, totals, strict=True))
-                )
+            if any(getattr(program, name) != value for name, value in totals.items()):
+                Program.objects.filter(pk=program.pk).update(**totals)
         refresh_search_text(Facility.objects.filter(pk=facility.pk))
 
 

@@ -59,12 +59,12 @@ class IdsFirstPaginator(Paginator):
         if self.orphans or not hasattr(object_list, "page_rows") or ordered_by_columns(object_list):
             return super().page(number)
         try:
-            bottom = (int(number) - 1) * self.per_page
+            number = int(number)
         except (TypeError, ValueError):
             return super().page(number)  # Django's error for what is not a page number
+        bottom = (number - 1) * self.per_page
         if not 0 <= bottom <= FARTHEST_ROW:
             return super().page(number)  # less than 1, or past any last page: Django's error
-        number = int(number)
         counted = object_list.annotate(**{MATCHES: Window(Count("*"))})
         found = _ids_and_values(counted, bottom, bottom + self.per_page)
         if not found:
