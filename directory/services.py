@@ -384,6 +384,14 @@ def _write(validated):
                     facility.neighborhood_id = neighborhood_ids[slug] if slug else None
                 else:
                     setattr(facility, name, data[name])
+            # With the row's other fields, so that it is written once (an UPDATE after
+            # the INSERT left a dead copy of every new row: a third of the table).
+            facility.search_text = compose_search_text(
+                facility.name,
+                facility.description,
+                facility.organization.name if facility.organization else "",
+                [(p["name"], p.get("description", "")) for p in data["programs"]],
+            )
             if facility.pk:
                 facility.version += 1
                 facility.updated_at = now
@@ -395,7 +403,7 @@ def _write(validated):
         bulk_update_with_history(
             to_update,
             Facility,
-            [*FACILITY_FIELDS, "version", "updated_at"],
+            [*FACILITY_FIELDS, "search_text", "version", "updated_at"],
             batch_size=BATCH_SIZE,
             **history,
         )
@@ -480,17 +488,6 @@ def _create_children(batch, facilities, care_level_ids, *, history_date):
                 )
             )
             sessions_of_program.append(sessions)
-    for data in batch:
-        facility = facilities[data["slug"]]
-        facility.search_text = compose_search_text(
-            facility.name,
-            facility.description,
-            facility.organization.name if facility.organization else "",
-            [(p["name"], p.get("description", "")) for p in data["programs"]],
-        )
-    Facility.objects.bulk_update(
-        [facilities[data["slug"]] for data in batch], ["search_text"], batch_size=BATCH_SIZE
-    )
     # An organization renamed by this import also names facilities the file leaves alone.
     organization_ids = {f.organization_id for f in facilities.values() if f.organization_id}
     if organization_ids:

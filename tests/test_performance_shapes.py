@@ -2,6 +2,7 @@
 joins, the indexes the planner needs, and the gunicorn config. No timing assertions."""
 
 import gc
+import re
 
 import pytest
 from django.db import connection
@@ -52,6 +53,27 @@ def test_import_writes_the_search_text_of_each_facility():
         "Dual diagnosis track",
     ]
     assert search_text("alone") == "\nAlone\n"
+
+
+def facility_writes(captured):
+    """The statements that wrote facility rows, by their first word (INSERT or UPDATE)."""
+    written = re.compile(r'^(INSERT INTO|UPDATE) "directory_facility" ')
+    return [
+        match[1].split()[0]
+        for query in captured.captured_queries
+        if (match := written.match(query["sql"]))
+    ]
+
+
+def test_import_writes_each_facility_row_once():
+    # An UPDATE after the INSERT leaves a dead copy of every new row on PostgreSQL.
+    records = [FacilityRecord(slug=f"f{n}", programs=[ProgramRecord()]) for n in range(3)]
+    with CaptureQueriesContext(connection) as captured:
+        load(*records)
+    assert facility_writes(captured) == ["INSERT"]
+    with CaptureQueriesContext(connection) as captured:
+        load(*records)
+    assert facility_writes(captured) == ["UPDATE"]
 
 
 def test_reimport_replaces_the_search_text():
