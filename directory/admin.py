@@ -46,6 +46,7 @@ from directory.models import (
     ServiceArea,
     Session,
     needing_verification,
+    refresh_program_visibility,
     verification_cutoff,
 )
 from directory.services import (
@@ -495,6 +496,7 @@ class FacilityAdmin(ListingAdmin):
                 default_user=request.user,
                 default_change_reason=ACTION_CHANGE_REASON.format(action=action),
             )
+            refresh_program_visibility(facilities)
         return len(facilities)
 
     # History: the facility's own rows, plus the changes to its parts.

@@ -634,19 +634,18 @@ class ProgramFilterSet(SearchFilterSet):
         model = Program
 
     def filter_queryset(self, queryset):
-        from django.db.models import Exists, OuterRef
+        """Return the visible programs matching the search (the view gives all programs)."""
         from django.utils import timezone
 
         data = self.form.cleaned_data
         programs = self.matching_programs(data, queryset)
         if programs is not None:
             queryset = programs
-        facility_filters = [name for name in self.names_at(FACILITY) if data.get(name)]
-        if facility_filters:
-            facilities = self.matching_facilities(
-                Facility.objects.published(), data, now=timezone.now()
-            )
-            queryset = queryset.filter(Exists(facilities.filter(pk=OuterRef("facility_id"))))
+        if any(data.get(name) for name in self.names_at(FACILITY)):
+            facilities = self.matching_facilities(Facility.objects.all(), data, now=timezone.now())
+            queryset = queryset.visible(facilities)
+        else:
+            queryset = queryset.visible()
         if data.get("near"):
             queryset = queryset.with_distance(*data["near"])
         ordering = self.resolve_ordering(data)

@@ -282,6 +282,10 @@ class Facility(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        refresh_program_visibility([self])
+
     @cached_property
     def program_list(self):
         """The programs, as ``FacilityQuerySet.for_representation`` prefetches them."""
@@ -310,6 +314,11 @@ class Facility(models.Model):
         A listing never verified (``verified_at`` empty) always needs verification.
         """
         return self.verified_at is None or self.verified_at < verification_cutoff()
+
+    @property
+    def is_published(self):
+        """Whether anonymous users see the facility (the instance form of ``published()``)."""
+        return self.status == Status.PUBLISHED
 
     def clean(self):
         problem = validation.coordinates_problem(self.latitude, self.longitude)
@@ -353,10 +362,14 @@ class Program(models.Model):
     minutes_per_week = models.PositiveIntegerField(default=0, editable=False)
     # The days on which sessions start, as schedule.day_mask (0: by appointment).
     session_days = models.PositiveSmallIntegerField(default=0, editable=False)
+    # A copy of its facility's ``is_published``, kept by the saves of both and by the
+    # bulk writes (refresh_program_visibility, directory.services), so that a program
+    # search knows what anonymous users see without joining facilities (issue 6).
+    published = models.BooleanField(default=False, editable=False)
 
     objects = ProgramQuerySet.as_manager()
     history = HistoricalRecords(
-        excluded_fields=["days_per_week", "minutes_per_week", "session_days"]
+        excluded_fields=["days_per_week", "minutes_per_week", "session_days", "published"]
     )
 
     class Meta:
@@ -381,10 +394,20 @@ class Program(models.Model):
             models.Index(fields=["care_level", "facility"], name="program_level_facility"),
             models.Index(fields=["minutes_per_week"], name="program_minutes_per_week"),
             models.Index(fields=["care_level", "session_days"], name="program_level_days"),
+            models.Index(
+                fields=["facility"], name="program_published_facility", condition=Q(published=True)
+            ),
         ]
 
     def __str__(self):
         return f"{self.name} ({self.care_level_id and self.care_level.slug})"
+
+    def save(self, *args, **kwargs):
+        if self.facility_id is not None:
+            self.published = self.facility.is_published
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "published"}
+        super().save(*args, **kwargs)
 
     @property
     def hours_per_week(self):
@@ -399,6 +422,19 @@ class Program(models.Model):
         problem = validation.age_range_problem(self.min_age, self.max_age)
         if problem:
             raise ValidationError({"max_age": problem})
+
+
+def refresh_program_visibility(facilities):
+    """Copy each facility's ``is_published`` to its programs' ``published``.
+
+    For writes that change a facility's status without its ``save()`` (bulk updates).
+    """
+    for published in (True, False):
+        ids = [facility.pk for facility in facilities if facility.is_published is published]
+        if ids:
+            Program.objects.filter(facility_id__in=ids).exclude(published=published).update(
+                published=published
+            )
 
 
 class Session(models.Model):

@@ -82,9 +82,18 @@ def _within_any(bounds):
 
 
 class ProgramQuerySet(models.QuerySet):
-    def visible(self):
-        """Return programs of published facilities, the only ones anonymous users see."""
-        return self.filter(facility__status="published")
+    def visible(self, facilities=None):
+        """Return programs of published facilities, the only ones anonymous users see.
+
+        Without ``facilities``, by ``Program.published``, the copy of the facility's status
+        kept with the program (no join). With ``facilities`` (a facility queryset), the
+        programs of those of them that are published: the status is then read there, not
+        also from the copy (with both, PostgreSQL misjudged how many programs pass, and the
+        program filters lost their index-only scans: at 100k, 41 -> 60 ms for a count).
+        """
+        if facilities is None:
+            return self.filter(published=True)
+        return self.filter(Exists(facilities.published().filter(pk=OuterRef("facility_id"))))
 
     def at_levels(self, slugs):
         """Return programs at any of these care levels (slugs known to exist)."""

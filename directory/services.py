@@ -482,6 +482,7 @@ def _create_children(batch, facilities, care_level_ids, *, history_date):
             programs.append(
                 Program(
                     facility=facility,
+                    published=facility.is_published,
                     care_level_id=care_level_ids[level],
                     **program_data,
                     **totals,

@@ -239,6 +239,10 @@ class ProgramViewSet(CachedListMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = filters.ProgramFilterSet
 
     def get_queryset(self):
+        # A list keeps the visible programs in its filterset (ProgramQuerySet.visible, with
+        # the search's facility filters when it has some); one program is looked up here.
+        if self.action == "list":
+            return Program.objects.all()
         return Program.objects.visible()
 
     def filter_queryset(self, queryset):
