@@ -12,7 +12,7 @@ from datetime import date, time, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Case, F, Func, IntegerField, Q, Value, When
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -283,8 +283,9 @@ class Facility(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        refresh_program_visibility([self])
+        with transaction.atomic(using=kwargs.get("using")):
+            super().save(*args, **kwargs)
+            refresh_program_visibility([self])
 
     @cached_property
     def program_list(self):
@@ -403,11 +404,22 @@ class Program(models.Model):
         return f"{self.name} ({self.care_level_id and self.care_level.slug})"
 
     def save(self, *args, **kwargs):
-        if self.facility_id is not None:
-            self.published = self.facility.is_published
-            if kwargs.get("update_fields") is not None:
+        if self.facility_id is None:
+            return super().save(*args, **kwargs)
+        # The stored status, read under the facility's row lock: the facility instance may
+        # have been read before another writer changed its status (a form's choice), and
+        # that writer's refresh_program_visibility could not see this program yet.
+        with transaction.atomic(using=kwargs.get("using")):
+            status = (
+                Facility.objects.select_for_update()
+                .filter(pk=self.facility_id)
+                .values_list("status", flat=True)
+                .first()
+            )
+            self.published = status == Status.PUBLISHED
+            if kwargs.get("update_fields"):
                 kwargs["update_fields"] = {*kwargs["update_fields"], "published"}
-        super().save(*args, **kwargs)
+            return super().save(*args, **kwargs)
 
     @property
     def hours_per_week(self):

@@ -67,13 +67,22 @@ def facility_writes(captured):
 
 def test_import_writes_each_facility_row_once():
     # An UPDATE after the INSERT leaves a dead copy of every new row on PostgreSQL.
-    records = [FacilityRecord(slug=f"f{n}", programs=[ProgramRecord()]) for n in range(3)]
+    records = [
+        FacilityRecord(slug=f"f{n}", organization=LANTERN, programs=[ProgramRecord()])
+        for n in range(3)
+    ]
     with CaptureQueriesContext(connection) as captured:
         load(*records)
     assert facility_writes(captured) == ["INSERT"]
     with CaptureQueriesContext(connection) as captured:
         load(*records)
     assert facility_writes(captured) == ["UPDATE"]
+    # Renaming the organization rewrites the text of its facilities outside the file too.
+    renamed = {**records[0], "organization": {"slug": "lantern", "name": "Beacon Care"}}
+    with CaptureQueriesContext(connection) as captured:
+        load(renamed)
+    assert facility_writes(captured) == ["UPDATE", "UPDATE"]
+    assert [search_text(f"f{n}").split("\n")[0] for n in range(3)] == ["Beacon Care"] * 3
 
 
 def test_reimport_replaces_the_search_text():

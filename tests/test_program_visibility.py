@@ -2,10 +2,11 @@
 on (issue 6): every way a facility's status or a program is written keeps it true."""
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
-from directory.models import CareLevel, Facility, Program
-from tests.admin_support import make_superuser
+from directory.models import CareLevel, Facility, Program, refresh_program_visibility
+from tests.admin_support import form_data, make_superuser
 from tests.factories import FacilityRecord, ProgramRecord, load
 
 pytestmark = pytest.mark.django_db
@@ -20,10 +21,20 @@ def admin_client(client):
 
 
 def listed_facilities(api, query=""):
-    """The slugs of the facilities whose programs the public program search shows."""
+    """The facility slug of each program the public program search shows (one per program)."""
     response = api.get(f"{PROGRAMS_URL}?page_size=100&{query}")
     assert response.status_code == 200, response.content
-    return sorted({result["facility"]["slug"] for result in response.json()["results"]})
+    return sorted(result["facility"]["slug"] for result in response.json()["results"])
+
+
+def readable_facilities(api):
+    """The facility slug of each program whose own URL answers 200 (the others 404)."""
+    statuses = {
+        program: api.get(f"{PROGRAMS_URL}{program.pk}/").status_code
+        for program in Program.objects.select_related("facility")
+    }
+    assert set(statuses.values()) <= {200, 404}
+    return sorted(program.facility.slug for program, status in statuses.items() if status == 200)
 
 
 def copies():
@@ -47,7 +58,7 @@ def test_the_import_copies_each_facilitys_status(api):
         ("open", "published", True),
         ("open", "published", True),
     ]
-    assert listed_facilities(api) == ["open"]
+    assert listed_facilities(api) == readable_facilities(api) == ["open", "open"]
 
 
 @pytest.mark.parametrize(
@@ -63,7 +74,7 @@ def test_the_import_copies_each_facilitys_status(api):
 )
 def test_program_searches_show_programs_of_published_facilities_only(api, query):
     world()
-    assert listed_facilities(api, query) == ["open"]
+    assert listed_facilities(api, query) == ["open", "open"]
 
 
 def test_a_reimport_that_changes_the_status_changes_the_copy(api):
@@ -72,7 +83,7 @@ def test_a_reimport_that_changes_the_status_changes_the_copy(api):
         FacilityRecord(slug="open", status="archived", programs=[ProgramRecord()]),
         FacilityRecord(slug="draft", status="published", programs=[ProgramRecord()]),
     )
-    assert listed_facilities(api) == ["draft"]
+    assert listed_facilities(api) == readable_facilities(api) == ["draft"]
     assert all(published == (status == "published") for _, status, published in copies())
 
 
@@ -81,21 +92,21 @@ def test_saving_a_facility_with_another_status_changes_its_programs(api):
     facility = Facility.objects.get(slug="open")
     facility.status = "draft"
     facility.save()
-    assert listed_facilities(api) == []
+    assert listed_facilities(api) == readable_facilities(api) == []
     facility.status = "published"
     facility.save()
-    assert listed_facilities(api) == ["open"]
-    assert Program.objects.filter(published=True).count() == 2
+    assert listed_facilities(api) == readable_facilities(api) == ["open", "open"]
 
 
 def test_a_program_saved_through_the_orm_copies_its_facilitys_status(api):
     world()
     level = CareLevel.objects.get(slug="iop")
-    Program.objects.create(facility=Facility.objects.get(slug="draft"), name="A", care_level=level)
+    Program.objects.create(facility=Facility.objects.get(slug="open"), name="A", care_level=level)
+    Program.objects.create(facility=Facility.objects.get(slug="draft"), name="B", care_level=level)
     created = Program.objects.create(
-        facility=Facility.objects.get(slug="gone"), name="B", care_level=level
+        facility=Facility.objects.get(slug="gone"), name="C", care_level=level
     )
-    assert listed_facilities(api) == ["open"]
+    assert listed_facilities(api) == readable_facilities(api) == ["open", "open", "open"]
     Facility.objects.filter(slug="gone").update(status="published")  # no save(): no copy
     created.refresh_from_db()
     created.save(update_fields=["name"])  # the copy is saved with any update_fields
@@ -104,7 +115,7 @@ def test_a_program_saved_through_the_orm_copies_its_facilitys_status(api):
 
 
 @pytest.mark.parametrize(
-    ("action", "expected"), [("publish", ["draft", "gone", "open"]), ("archive", [])]
+    ("action", "expected"), [("publish", ["draft", "gone", "open", "open"]), ("archive", [])]
 )
 def test_the_admin_actions_change_the_programs_too(admin_client, api, action, expected):
     world()
@@ -113,7 +124,7 @@ def test_the_admin_actions_change_the_programs_too(admin_client, api, action, ex
         reverse("admin:directory_facility_changelist"),
         {"action": action, "_selected_action": [f.pk for f in chosen]},
     )
-    assert listed_facilities(api) == expected
+    assert listed_facilities(api) == readable_facilities(api) == expected
     assert all(published == (status == "published") for _, status, published in copies())
 
 
@@ -127,12 +138,12 @@ def test_the_write_api_archive_and_publish_again(api):
     curator.force_authenticate(make_curator())
     response = curator.delete("/api/v1/facilities/open/", HTTP_IF_MATCH="*")
     assert response.status_code == 204
-    assert listed_facilities(api) == []
+    assert listed_facilities(api) == readable_facilities(api) == []
     response = curator.patch(
         "/api/v1/facilities/open/", {"status": "published"}, format="json", HTTP_IF_MATCH="*"
     )
     assert response.status_code == 200, response.content
-    assert listed_facilities(api) == ["open"]
+    assert listed_facilities(api) == readable_facilities(api) == ["open", "open"]
 
 
 def test_the_migration_fills_the_copy_of_existing_programs():
@@ -150,3 +161,110 @@ def test_the_migration_fills_the_copy_of_existing_programs():
         ("open", "published", True),
         ("open", "published", True),
     ]
+
+
+def program_add_form(facility):
+    """What the admin's program add form posts for a program of this facility."""
+    return {
+        "facility": facility.pk,
+        "name": "Added",
+        "care_level": CareLevel.objects.get(slug="iop").pk,
+        "accepting_new_clients": "on",
+        "description": "",
+        "min_age": "",
+        "max_age": "",
+        "sessions-TOTAL_FORMS": "0",
+        "sessions-INITIAL_FORMS": "0",
+        "sessions-MIN_NUM_FORMS": "0",
+        "sessions-MAX_NUM_FORMS": "1000",
+        "listing_version": "",
+    }
+
+
+def test_programs_added_in_the_admin_copy_their_facilitys_status(admin_client, api):
+    world()
+    for slug in ["open", "draft"]:
+        facility = Facility.objects.get(slug=slug)
+        response = admin_client.post(
+            reverse("admin:directory_program_add"), program_add_form(facility)
+        )
+        assert response.status_code == 302, response.content[:2000]
+    assert listed_facilities(api) == readable_facilities(api) == ["open", "open", "open"]
+
+
+def test_a_status_changed_while_a_program_is_added_is_the_one_copied(admin_client, api):
+    """Another writer archives the facility after the add form has read it, before the
+    program is inserted: the program takes the status as it is then, under the lock."""
+    world()
+    facility = Facility.objects.get(slug="open")
+    archived = []
+
+    def archive_after_the_form_reads_the_facility(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if not archived and sql.startswith("SELECT") and 'FROM "directory_facility"' in sql:
+            archived.append(sql)
+            Facility.objects.filter(pk=facility.pk).update(status="archived")
+            refresh_program_visibility(list(Facility.objects.filter(pk=facility.pk)))
+        return result
+
+    with connection.execute_wrapper(archive_after_the_form_reads_the_facility):
+        response = admin_client.post(
+            reverse("admin:directory_program_add"), program_add_form(facility)
+        )
+    assert response.status_code == 302, response.content[:2000]
+    assert archived
+    assert listed_facilities(api) == readable_facilities(api) == []
+    assert Program.objects.filter(published=True).count() == 0
+
+
+def test_the_facility_form_and_its_history_revert_change_the_programs(admin_client, api):
+    world()
+    facility = Facility.objects.get(slug="open")
+    url = reverse("admin:directory_facility_change", args=[facility.pk])
+    data = form_data(admin_client.get(url))
+    assert admin_client.post(url, {**data, "status": "draft"}).status_code == 302
+    assert listed_facilities(api) == readable_facilities(api) == []
+    first = facility.history.order_by("history_date").first()
+    revert = reverse("admin:directory_facility_simple_history", args=[facility.pk, first.pk])
+    data = form_data(admin_client.get(revert))
+    assert data["status"] == "published"
+    assert admin_client.post(revert, data).status_code == 302
+    assert listed_facilities(api) == readable_facilities(api) == ["open", "open"]
+
+
+def test_reverting_a_program_of_an_archived_facility_keeps_it_hidden(admin_client, api):
+    world()
+    facility = Facility.objects.get(slug="open")
+    program = facility.programs.first()
+    facility.status = "archived"
+    facility.save()
+    first = program.history.order_by("history_date").first()
+    revert = reverse("admin:directory_program_simple_history", args=[program.pk, first.pk])
+    response = admin_client.post(revert, form_data(admin_client.get(revert)))
+    assert response.status_code == 302, response.content[:2000]
+    assert listed_facilities(api) == readable_facilities(api) == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "near=34.0779,-118.2606", "ordering=-name", "language=en", "ordering=level"],
+)
+def test_every_page_of_a_search_keeps_to_published_facilities(api, settings, query):
+    settings.API_CACHE_SECONDS = 0
+    load(
+        *(
+            FacilityRecord(
+                slug=f"f{n:02}",
+                status="published" if n % 2 else "draft",
+                latitude=34.0 + n / 1000,
+                programs=[ProgramRecord()],
+            )
+            for n in range(30)
+        )
+    )
+    seen = []
+    for page in (1, 2, 3):
+        body = api.get(f"{PROGRAMS_URL}?page_size=5&page={page}&{query}").json()
+        assert body["count"] == 15
+        seen += [result["facility"]["slug"] for result in body["results"]]
+    assert sorted(seen) == [f"f{n:02}" for n in range(1, 30, 2)]

@@ -239,16 +239,14 @@ class ProgramViewSet(CachedListMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = filters.ProgramFilterSet
 
     def get_queryset(self):
-        # A list keeps the visible programs in its filterset (ProgramQuerySet.visible, with
-        # the search's facility filters when it has some); one program is looked up here.
-        if self.action == "list":
-            return Program.objects.all()
         return Program.objects.visible()
 
     def filter_queryset(self, queryset):
         if self.action != "list":
             return queryset.for_search_results()
-        return super().filter_queryset(queryset)
+        # The filterset keeps to visible programs itself (ProgramQuerySet.visible, with
+        # the search's facility filters when it has some), so it starts from all of them.
+        return super().filter_queryset(Program.objects.all())
 
 
 class CareLevelViewSet(viewsets.ReadOnlyModelViewSet):

@@ -2,8 +2,8 @@
 
 A program search filters on it instead of joining facilities to read their status: the
 count of the program list becomes an index-only scan. The facility's and the program's
-``save()``, the admin's bulk actions and the import keep it (``refresh_program_visibility``);
-this migration fills it for existing rows.
+``save()`` and the admin's bulk actions (``refresh_program_visibility``) and the import
+(``services._create_children``) keep it; this migration fills it for existing rows.
 """
 
 import importlib
