@@ -363,6 +363,10 @@ class Program(models.Model):
     minutes_per_week = models.PositiveIntegerField(default=0, editable=False)
     # The days on which sessions start, as schedule.day_mask (0: by appointment).
     session_days = models.PositiveSmallIntegerField(default=0, editable=False)
+    # The earliest start and latest end of its sessions on the clock of each session's
+    # start day (schedule.clock_span; past 1440 for an overnight session).
+    first_start_minute = models.PositiveSmallIntegerField(default=0, editable=False)
+    last_end_minute = models.PositiveSmallIntegerField(default=0, editable=False)
     # A copy of its facility's ``is_published``, kept by the saves of both and by the
     # bulk writes (refresh_program_visibility, directory.services), so that a program
     # search knows what anonymous users see without joining facilities (issue 6).
@@ -370,7 +374,14 @@ class Program(models.Model):
 
     objects = ProgramQuerySet.as_manager()
     history = HistoricalRecords(
-        excluded_fields=["days_per_week", "minutes_per_week", "session_days", "published"]
+        excluded_fields=[
+            "days_per_week",
+            "minutes_per_week",
+            "session_days",
+            "first_start_minute",
+            "last_end_minute",
+            "published",
+        ]
     )
 
     class Meta:

@@ -321,6 +321,42 @@ def days_per_week(sessions: Iterable[Interval]) -> int:
     return day_mask(session.day for session in sessions).bit_count()
 
 
+def clock_span(sessions: Iterable[Interval]) -> tuple[int, int]:
+    """Return the sessions' earliest start and latest end on the clock; (0, 0) for none.
+
+    In minutes since the midnight of the day each session starts, so an overnight session
+    ends past MINUTES_PER_DAY. A program keeps both (``Program.first_start_minute`` and
+    ``last_end_minute``): with windows of the same clock times every day they decide
+    ``available`` without reading the sessions (``uniform_clock_span``).
+    """
+    sessions = list(sessions)
+    if not sessions:
+        return (0, 0)
+    starts = [session.start % MINUTES_PER_DAY for session in sessions]
+    return (
+        min(starts),
+        max(start + session.minutes for start, session in zip(starts, sessions, strict=True)),
+    )
+
+
+def uniform_clock_span(windows: Iterable[Interval]) -> tuple[int, int] | None:
+    """Return the windows' clock times when all have the same and none runs past midnight.
+
+    As (start, end) in minutes since midnight; None otherwise. Sessions that start on the
+    windows' days then all lie inside a window exactly when their ``clock_span`` lies
+    inside these times: each session starts no earlier and ends no later, on a day with a
+    window of these very times; and a session inside such a window does the same.
+    """
+    spans = {
+        (window.start % MINUTES_PER_DAY, window.start % MINUTES_PER_DAY + window.minutes)
+        for window in windows
+    }
+    if len(spans) != 1:
+        return None
+    ((start, end),) = spans
+    return (start, end) if end <= MINUTES_PER_DAY else None
+
+
 def day_mask(days: Iterable[int]) -> int:
     """Return a set of weekdays (0 = Monday) as a bit mask: bit d for day d; 0 for none.
 

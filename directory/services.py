@@ -531,10 +531,13 @@ def _upsert_organizations(validated):
 def _totals(sessions: Iterable[schedule.Interval]):
     """Return what a Program keeps from its sessions, by field name."""
     sessions = list(sessions)
+    first_start, last_end = schedule.clock_span(sessions)
     return {
         "days_per_week": schedule.days_per_week(sessions),
         "minutes_per_week": sum(session.minutes for session in sessions),
         "session_days": schedule.day_mask(session.day for session in sessions),
+        "first_start_minute": first_start,
+        "last_end_minute": last_end,
     }
 
 

@@ -473,6 +473,7 @@ def test_saving_sessions_on_the_program_page_refreshes_the_week_totals(admin_cli
     program.refresh_from_db()
     assert (program.days_per_week, program.minutes_per_week) == (2, 330)
     assert program.session_days == 0b101  # Monday (the fixture's session) and Wednesday
+    assert (program.first_start_minute, program.last_end_minute) == (1080, 1260)  # 18:00-21:00
 
 
 def test_deleting_a_session_in_the_admin_refreshes_the_week_totals(admin_client, harbor):
@@ -485,6 +486,7 @@ def test_deleting_a_session_in_the_admin_refreshes_the_week_totals(admin_client,
     program.refresh_from_db()
     assert (program.days_per_week, program.minutes_per_week, program.sessions.count()) == (0, 0, 0)
     assert program.session_days == 0
+    assert (program.first_start_minute, program.last_end_minute) == (0, 0)
 
 
 def test_a_facility_added_with_hours_and_a_program_in_one_save(admin_client):

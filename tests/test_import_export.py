@@ -185,6 +185,8 @@ def test_import_maintains_week_totals_and_open_spans():
         8.0,
     )
     assert program.session_days == 0b1000101  # Monday, Wednesday, Sunday (its start day)
+    # Earliest start 18:00, latest end 00:30 the day after Sunday's start: 24:30.
+    assert (program.first_start_minute, program.last_end_minute) == (1080, 1470)
     assert list(OpenSpan.objects.values_list("start_minute", "end_minute")) == [(480, 1080)]
 
 

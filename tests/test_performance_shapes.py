@@ -157,12 +157,25 @@ def test_level_and_neighborhood_filters_compare_ids_not_slugs(api):
 def test_available_narrows_programs_by_their_session_days_before_reading_sessions(api):
     load(FacilityRecord(slug="harbor", open_24_7=True, programs=[ProgramRecord()]))
     with CaptureQueriesContext(connection) as queries:
-        assert slugs(api, "available=mon@09:00-12:00") == ["harbor"]
+        # Two windows with different clock times: the sessions themselves decide.
+        assert slugs(api, "available=mon@09:00-12:00&available=mon@13:00-15:00") == ["harbor"]
     count = next(q["sql"] for q in queries if "COUNT(*)" in q["sql"])
     # By appointment (no days) or meeting on Mondays only: an index condition.
     assert '"session_days" IN (0, 1)' in count
     assert '"session_days" = 0' in count  # by appointment
     assert count.count("directory_session") == 1  # only "no session outside the windows"
+    assert "first_start_minute" not in count
+
+
+def test_windows_of_the_same_clock_times_are_decided_without_reading_sessions(api):
+    load(FacilityRecord(slug="harbor", open_24_7=True, programs=[ProgramRecord()]))
+    with CaptureQueriesContext(connection) as queries:
+        assert slugs(api, "available=mon,wed@09:00-12:00") == ["harbor"]
+    count = next(q["sql"] for q in queries if "COUNT(*)" in q["sql"])
+    assert '"session_days" IN (0, 1, 4, 5)' in count
+    assert '"first_start_minute" >= 540' in count
+    assert '"last_end_minute" <= 720' in count
+    assert "directory_session" not in count
 
 
 def test_keyword_search_matches_the_stored_search_document_on_postgresql():
@@ -317,10 +330,12 @@ def test_ordering_by_level_evaluates_the_program_filters_once(api, levels_world)
     assert [r["slug"] for r in response["results"]] == ["d-24-7", "b-weekend-iop"]
     searches = [q["sql"] for q in queries if 'FROM "directory_facility"' in q["sql"]]
     ids, rows = searches[:2]
-    # One search finds the page's ids and counts every match; the sessions subquery of
-    # `available` appears once in it: in the grouped programs.
+    # One search finds the page's ids and counts every match; the condition of
+    # `available` appears once in it: in the grouped programs (one window: by the
+    # programs' clock spans, no session read).
     assert "COUNT(*) OVER ()" in ids
-    assert ids.count("directory_session") == 1
+    assert ids.count('"first_start_minute" >=') == 1
+    assert "directory_session" not in ids
     assert "GROUP BY" in ids
     assert 'EXISTS(SELECT 1 AS "a" FROM "directory_program"' not in ids
     # The rows are then read by id, without searching again.

@@ -957,3 +957,35 @@ def test_whatever_lies_inside_a_window_starts_on_a_day_it_reaches():
                 inside += 1
                 assert w.start_day_mask() & schedule.day_mask([x.day]), (w, x)
     assert inside > 100
+
+
+def _weekly(day, starts_at, ends_at):
+    return schedule.Interval.weekly(day, time.fromisoformat(starts_at), time.fromisoformat(ends_at))
+
+
+def test_clock_span_is_the_earliest_start_and_latest_end_on_each_sessions_own_clock():
+    sessions = [
+        _weekly(0, "18:00", "21:00"),
+        _weekly(6, "22:30", "00:30"),
+        _weekly(2, "09:15", "10:00"),
+    ]
+    assert schedule.clock_span(sessions) == (555, 1470)  # 09:15; 00:30 the next day = 24:30
+    assert schedule.clock_span([]) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("window", "expected"),
+    [
+        ("mon-fri@17:00-21:30", (1020, 1290)),
+        ("sun@08:00-00:00", (480, 1440)),  # ending at midnight: still that day's clock
+        ("sat@22:00-01:00", None),  # past midnight: the next day's clock too
+    ],
+)
+def test_uniform_clock_span_of_one_window_text(window, expected):
+    assert schedule.uniform_clock_span(schedule.parse_window(window)) == expected
+
+
+def test_uniform_clock_span_needs_the_same_times_every_window():
+    windows = [*schedule.parse_window("mon@09:00-12:00"), *schedule.parse_window("tue@09:00-12:01")]
+    assert schedule.uniform_clock_span(windows) is None
+    assert schedule.uniform_clock_span([]) is None

@@ -1,5 +1,6 @@
 """Time filters of DESIGN §4–§5 through the URL: open_at, open_now, available, week totals."""
 
+import random
 from datetime import datetime
 
 import pytest
@@ -294,3 +295,47 @@ def test_programs_show_their_week_totals(api, schedule_world):
         "day-php": (5, 30.0),
         "residential": (0, 0.0),
     }
+
+
+def _clock(minute):
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def test_windows_of_one_clock_time_match_the_session_rule_exactly(api):
+    """`available` with windows of the same clock times every day is decided from each
+    program's clock span and session days (no session read); it must agree with
+    schedule.fits_sessions, the rule the sessions path implements, on any schedule:
+    overnight sessions, sessions ending at midnight, Sunday into Monday."""
+    from directory.models import Program
+
+    rng = random.Random(6)
+    times = [0, 30, 360, 540, 720, 1020, 1080, 1260, 1290, 1380, 1410, 1439]
+    records, expected_sessions = [], {}
+    for n in range(80):
+        sessions = []
+        for _ in range(rng.randint(1, 3)):
+            start, end = rng.sample(times, 2)
+            sessions.append(
+                S(day=schedule.DAYS[rng.randrange(7)], starts_at=_clock(start), ends_at=_clock(end))
+            )
+        records.append(FacilityRecord(slug=f"p{n}", programs=[ProgramRecord(sessions=sessions)]))
+    load(*records)
+    for program in Program.objects.select_related("facility").prefetch_related("sessions"):
+        expected_sessions[program.pk] = [
+            schedule.Interval.weekly(s.day, s.starts_at, s.ends_at) for s in program.sessions.all()
+        ]
+    checked = 0
+    for _ in range(60):
+        days = sorted(rng.sample(range(7), rng.randint(1, 7)))
+        start, end = sorted(rng.sample(times, 2))
+        if rng.random() < 0.2:
+            end = 0  # ending at midnight
+        text = f"{','.join(schedule.DAYS[d] for d in days)}@{_clock(start)}-{_clock(end)}"
+        windows = schedule.parse_window(text)
+        if schedule.uniform_clock_span(windows) is None:
+            continue
+        checked += 1
+        found = set(Program.objects.fitting_windows(windows).values_list("pk", flat=True))
+        fitting = {pk for pk, s in expected_sessions.items() if schedule.fits_sessions(s, windows)}
+        assert found == fitting, text
+    assert checked >= 40
