@@ -301,41 +301,87 @@ def _clock(minute):
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
-def test_windows_of_one_clock_time_match_the_session_rule_exactly(api):
+def test_windows_of_one_clock_time_match_the_session_rule_exactly(monkeypatch):
     """`available` with windows of the same clock times every day is decided from each
-    program's clock span and session days (no session read); it must agree with
-    schedule.fits_sessions, the rule the sessions path implements, on any schedule:
-    overnight sessions, sessions ending at midnight, Sunday into Monday."""
+    program's clock span and session days (no session read). On any schedule (overnight
+    sessions, Sunday into Monday, sessions and windows ending at midnight, programs by
+    appointment whose facility is never open), for one to three window texts, it must
+    agree with schedule.fits_sessions and with the sessions test it replaces."""
     from directory.models import Program
 
     rng = random.Random(6)
     times = [0, 30, 360, 540, 720, 1020, 1080, 1260, 1290, 1380, 1410, 1439]
-    records, expected_sessions = [], {}
+    records = []
     for n in range(80):
         sessions = []
-        for _ in range(rng.randint(1, 3)):
+        for _ in range(rng.choice([0, 1, 1, 2, 3])):  # 0: by appointment, never open
             start, end = rng.sample(times, 2)
             sessions.append(
                 S(day=schedule.DAYS[rng.randrange(7)], starts_at=_clock(start), ends_at=_clock(end))
             )
         records.append(FacilityRecord(slug=f"p{n}", programs=[ProgramRecord(sessions=sessions)]))
     load(*records)
-    for program in Program.objects.select_related("facility").prefetch_related("sessions"):
-        expected_sessions[program.pk] = [
+    sessions_of = {
+        program.pk: [
             schedule.Interval.weekly(s.day, s.starts_at, s.ends_at) for s in program.sessions.all()
         ]
-    checked = 0
-    for _ in range(60):
-        days = sorted(rng.sample(range(7), rng.randint(1, 7)))
-        start, end = sorted(rng.sample(times, 2))
-        if rng.random() < 0.2:
-            end = 0  # ending at midnight
-        text = f"{','.join(schedule.DAYS[d] for d in days)}@{_clock(start)}-{_clock(end)}"
-        windows = schedule.parse_window(text)
-        if schedule.uniform_clock_span(windows) is None:
-            continue
-        checked += 1
+        for program in Program.objects.prefetch_related("sessions")
+    }
+    uniform = 0
+    for case in range(90):
+        start, end = rng.sample(times, 2)  # end before start: past midnight
+        if case % 3 == 0:
+            start = 0  # a window from midnight: programs without sessions keep (0, 0)
+            end = rng.choice(times[1:])
+        elif case % 3 == 1:
+            start, end = rng.choice(times[1:]), 0  # ending at midnight
+        windows = []
+        for _ in range(rng.randint(1, 3)):
+            days = sorted(rng.sample(range(7), rng.randint(1, 7)))
+            text = f"{','.join(schedule.DAYS[d] for d in days)}@{_clock(start)}-{_clock(end)}"
+            windows.extend(schedule.parse_window(text))
+        uniform += schedule.uniform_clock_span(windows) is not None
         found = set(Program.objects.fitting_windows(windows).values_list("pk", flat=True))
-        fitting = {pk for pk, s in expected_sessions.items() if schedule.fits_sessions(s, windows)}
-        assert found == fitting, text
-    assert checked >= 40
+        fitting = {pk for pk, s in sessions_of.items() if schedule.fits_sessions(s, windows)}
+        assert found == fitting, windows
+        with monkeypatch.context() as patched:
+            patched.setattr(schedule, "uniform_clock_span", lambda windows: None)
+            by_sessions = set(Program.objects.fitting_windows(windows).values_list("pk", flat=True))
+        assert by_sessions == fitting, windows
+    assert uniform >= 40
+
+
+def test_migration_0012_fills_each_programs_clock_span_as_the_import_computes_it():
+    import importlib
+
+    from django.apps import apps
+
+    from directory.models import Program
+
+    migration = importlib.import_module("directory.migrations.0012_program_clock_span")
+    load(
+        FacilityRecord(
+            slug="mixed",
+            programs=[
+                ProgramRecord(
+                    sessions=[
+                        S(day="mon", starts_at="09:15", ends_at="12:00"),
+                        S(day="sun", starts_at="22:30", ends_at="00:30"),
+                    ]
+                ),
+                ProgramRecord(sessions=[S(day="wed", starts_at="18:00", ends_at="00:00")]),
+                ProgramRecord(),  # by appointment
+            ],
+        )
+    )
+    spans = list(
+        Program.objects.order_by("pk").values_list("first_start_minute", "last_end_minute")
+    )
+    assert spans == [(555, 1470), (1080, 1440), (0, 0)]
+    Program.objects.update(first_start_minute=7, last_end_minute=7)
+    Program.objects.filter(sessions__isnull=True).update(first_start_minute=0, last_end_minute=0)
+    migration.fill_clock_spans(apps, None)
+    assert (
+        list(Program.objects.order_by("pk").values_list("first_start_minute", "last_end_minute"))
+        == spans
+    )
