@@ -134,6 +134,15 @@ class Interval:
         """Return the length of the interval in minutes."""
         return self.end - self.start
 
+    @property
+    def clock(self) -> tuple[int, int]:
+        """Return (start, end) on the clock of the day it starts, in minutes since midnight.
+
+        The end is past MINUTES_PER_DAY when the interval runs past midnight.
+        """
+        start = self.start % MINUTES_PER_DAY
+        return (start, start + self.minutes)
+
     def contains(self, other: "Interval") -> bool:
         """Return True if other lies inside self, edges included (18:00-21:00 holds 18:00-21:00).
 
@@ -329,14 +338,10 @@ def clock_span(sessions: Iterable[Interval]) -> tuple[int, int]:
     ``last_end_minute``): with windows of the same clock times every day they decide
     ``available`` without reading the sessions (``uniform_clock_span``).
     """
-    sessions = list(sessions)
-    if not sessions:
+    clocks = [session.clock for session in sessions]
+    if not clocks:
         return (0, 0)
-    starts = [session.start % MINUTES_PER_DAY for session in sessions]
-    return (
-        min(starts),
-        max(start + session.minutes for start, session in zip(starts, sessions, strict=True)),
-    )
+    return (min(start for start, _ in clocks), max(end for _, end in clocks))
 
 
 def uniform_clock_span(windows: Iterable[Interval]) -> tuple[int, int] | None:
@@ -347,13 +352,10 @@ def uniform_clock_span(windows: Iterable[Interval]) -> tuple[int, int] | None:
     inside these times: each session starts no earlier and ends no later, on a day with a
     window of these very times; and a session inside such a window does the same.
     """
-    spans = {
-        (window.start % MINUTES_PER_DAY, window.start % MINUTES_PER_DAY + window.minutes)
-        for window in windows
-    }
-    if len(spans) != 1:
+    clocks = {window.clock for window in windows}
+    if len(clocks) != 1:
         return None
-    ((start, end),) = spans
+    ((start, end),) = clocks
     return (start, end) if end <= MINUTES_PER_DAY else None
 
 

@@ -989,3 +989,15 @@ def test_uniform_clock_span_needs_the_same_times_every_window():
     windows = [*schedule.parse_window("mon@09:00-12:00"), *schedule.parse_window("tue@09:00-12:01")]
     assert schedule.uniform_clock_span(windows) is None
     assert schedule.uniform_clock_span([]) is None
+
+
+@pytest.mark.parametrize(
+    ("day", "starts_at", "ends_at", "clock"),
+    [
+        (0, "18:00", "21:00", (1080, 1260)),
+        (6, "22:30", "00:30", (1350, 1470)),
+        (3, "08:00", "00:00", (480, 1440)),
+    ],
+)
+def test_an_intervals_clock_is_its_times_on_the_day_it_starts(day, starts_at, ends_at, clock):
+    assert _weekly(day, starts_at, ends_at).clock == clock
