@@ -421,13 +421,10 @@ class Program(models.Model):
         # have been read before another writer changed its status (a form's choice), and
         # that writer's refresh_program_visibility could not see this program yet.
         with transaction.atomic(using=kwargs.get("using")):
-            status = (
-                Facility.objects.select_for_update()
-                .filter(pk=self.facility_id)
-                .values_list("status", flat=True)
-                .first()
-            )
-            self.published = status == Status.PUBLISHED
+            stored = (
+                Facility.objects.select_for_update().filter(pk=self.facility_id).only("status")
+            ).first()
+            self.published = stored is not None and stored.is_published
             if kwargs.get("update_fields"):
                 kwargs["update_fields"] = {*kwargs["update_fields"], "published"}
             return super().save(*args, **kwargs)
