@@ -154,12 +154,17 @@ def test_level_and_neighborhood_filters_compare_ids_not_slugs(api):
     assert "directory_neighborhood" not in searches[0]
 
 
-def test_available_narrows_programs_by_their_session_days_before_reading_sessions(api):
+def available_count_sql(api, query):
+    """The count statement of an ``available`` search that finds a by-appointment program."""
     load(FacilityRecord(slug="harbor", open_24_7=True, programs=[ProgramRecord()]))
     with CaptureQueriesContext(connection) as queries:
-        # Two windows with different clock times: the sessions themselves decide.
-        assert slugs(api, "available=mon@09:00-12:00&available=mon@13:00-15:00") == ["harbor"]
-    count = next(q["sql"] for q in queries if "COUNT(*)" in q["sql"])
+        assert slugs(api, query) == ["harbor"]
+    return next(q["sql"] for q in queries if "COUNT(*)" in q["sql"])
+
+
+def test_available_narrows_programs_by_their_session_days_before_reading_sessions(api):
+    # Two windows with different clock times: the sessions themselves decide.
+    count = available_count_sql(api, "available=mon@09:00-12:00&available=mon@13:00-15:00")
     # By appointment (no days) or meeting on Mondays only: an index condition.
     assert '"session_days" IN (0, 1)' in count
     assert '"session_days" = 0' in count  # by appointment
@@ -168,10 +173,7 @@ def test_available_narrows_programs_by_their_session_days_before_reading_session
 
 
 def test_windows_of_the_same_clock_times_are_decided_without_reading_sessions(api):
-    load(FacilityRecord(slug="harbor", open_24_7=True, programs=[ProgramRecord()]))
-    with CaptureQueriesContext(connection) as queries:
-        assert slugs(api, "available=mon,wed@09:00-12:00") == ["harbor"]
-    count = next(q["sql"] for q in queries if "COUNT(*)" in q["sql"])
+    count = available_count_sql(api, "available=mon,wed@09:00-12:00")
     assert '"session_days" IN (0, 1, 4, 5)' in count
     assert '"first_start_minute" >= 540' in count
     assert '"last_end_minute" <= 720' in count

@@ -4,9 +4,10 @@ on (issue 6): every way a facility's status or a program is written keeps it tru
 import pytest
 from django.db import connection
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from directory.models import CareLevel, Facility, Program, refresh_program_visibility
-from tests.admin_support import form_data, make_superuser
+from tests.admin_support import form_data, make_curator, make_superuser
 from tests.factories import FacilityRecord, ProgramRecord, load
 
 pytestmark = pytest.mark.django_db
@@ -130,10 +131,6 @@ def test_the_admin_actions_change_the_programs_too(admin_client, api, action, ex
 
 def test_the_write_api_archive_and_publish_again(api):
     world()
-    from rest_framework.test import APIClient
-
-    from tests.admin_support import make_curator
-
     curator = APIClient()
     curator.force_authenticate(make_curator())
     response = curator.delete("/api/v1/facilities/open/", HTTP_IF_MATCH="*")
