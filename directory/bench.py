@@ -52,6 +52,7 @@ from simple_history.utils import get_app_model_primary_key_name, get_history_mod
 from config.process import settle_garbage_collector
 from directory.choices import Source
 from directory.models import (
+    CareLevel,
     Closure,
     Facility,
     Hours,
@@ -59,6 +60,7 @@ from directory.models import (
     OpenSpan,
     Organization,
     Program,
+    ServiceArea,
     Session,
 )
 from directory.schedule import DAYS
@@ -582,6 +584,11 @@ def refresh_statistics(*, compact=False):
     """
     tables = [m._meta.db_table for m in (Facility, Organization, Program, Session, Hours)]
     tables += [m._meta.db_table for m in (OpenSpan, Closure)]
+    # The reference tables too: migrations fill them, and a server without autovacuum
+    # (CI's) never analyzes them. Without statistics PostgreSQL expected one neighborhood
+    # per service area (area 4 has 47) and planned `service_area` searches as no server
+    # with autovacuum would.
+    tables += [m._meta.db_table for m in (Neighborhood, ServiceArea, CareLevel)]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # VACUUM cannot run inside a transaction (e.g. a test's); ANALYZE can. VACUUM

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from directory.models import Facility, Program
 from directory.services import compose_search_text, refresh_schedule
-from tests.factories import FacilityRecord, ProgramRecord, load
+from tests.factories import FacilityRecord, HoursRecord, ProgramRecord, load
 
 pytestmark = pytest.mark.django_db
 
@@ -380,3 +380,64 @@ def test_ranking_reads_the_stored_rank_document_on_postgresql(api):
         ).values_list("slug", "text_rank")
     )
     assert ranks == expected
+
+
+def facility_columns(sql):
+    """The columns of ``directory_facility`` (the outer query's table) a statement reads."""
+    return set(re.findall(r'"directory_facility"\."(\w+)"', sql))
+
+
+def index_columns(name):
+    """The columns a facility index holds: its key, its INCLUDE columns, and the status
+    its condition implies (``WHERE status = 'published'``)."""
+    index = next(index for index in Facility._meta.indexes if index.name == name)
+    fields = [*index.fields, *index.include] + (["status"] if index.condition else [])
+    return {Facility._meta.get_field(field).column for field in fields}
+
+
+def search_statement(api, query, marker):
+    with CaptureQueriesContext(connection) as queries:
+        found = slugs(api, query)
+    return found, next(q["sql"] for q in queries if marker in q["sql"])
+
+
+def test_a_near_search_with_language_and_payment_reads_the_coordinates_index_alone(api):
+    """``facility_published_coords`` holds every facility column such a search reads (its
+    filters and the distance order's tie-break), so PostgreSQL can answer it from the
+    index alone, never reading the wide rows (migration 0013)."""
+    load(
+        FacilityRecord(slug="echo", languages=["en", "es"], payment=["medi-cal"]),
+        FacilityRecord(slug="english-only", languages=["en"], payment=["medi-cal"]),
+        FacilityRecord(slug="far", latitude=34.6, longitude=-118.1, languages=["es"]),
+    )
+    query = "near=34.0779,-118.2606&radius_mi=5&language=es&payment=medi-cal"
+    found, ids = search_statement(api, query, "COUNT(*) OVER")
+    assert found == ["echo"]
+    assert facility_columns(ids) == {
+        "id",
+        "status",
+        "latitude",
+        "longitude",
+        "languages",
+        "payment",
+        "name",
+        "slug",
+    }
+    assert facility_columns(ids) <= index_columns("facility_published_coords")
+
+
+def test_open_at_in_a_service_area_counts_from_indexes_alone(api):
+    """The facilities of the area's neighborhoods and whether they are open 24/7 come from
+    ``facility_status_neighborhood`` alone (their hours and closures from ``hours_span``
+    or ``hours_start`` and ``closure_dates``)."""
+    evening = [HoursRecord(day="wed", opens_at="17:00", closes_at="21:00")]
+    load(
+        FacilityRecord(slug="echo", hours=evening),
+        FacilityRecord(slug="always", open_24_7=True),
+        FacilityRecord(slug="mornings", hours=[HoursRecord(day="wed", closes_at="12:00")]),
+        FacilityRecord(slug="harbor", neighborhood="long-beach", hours=evening),
+    )
+    found, count = search_statement(api, "open_at=2026-03-04T19:30&service_area=4", "COUNT(*)")
+    assert found == ["always", "echo"]
+    assert facility_columns(count) == {"id", "status", "neighborhood_id", "open_24_7"}
+    assert facility_columns(count) <= index_columns("facility_status_neighborhood")
