@@ -441,3 +441,21 @@ def test_open_at_in_a_service_area_counts_from_indexes_alone(api):
     assert found == ["always", "echo"]
     assert facility_columns(count) == {"id", "status", "neighborhood_id", "open_24_7"}
     assert facility_columns(count) <= index_columns("facility_status_neighborhood")
+
+
+def test_ordering_by_level_reads_facilities_from_the_published_id_index_alone(api, levels_world):
+    """Apart from its programs, the ids search reads the facilities' id, status, name and
+    slug: ``facility_published_id`` holds them (migration 0014), so no facility row is read."""
+    query = "ordering=level&available=sat@08:00-13:00"
+    found, ids = search_statement(api, query, "COUNT(*) OVER")
+    assert found == ["d-24-7", "b-weekend-iop", "a-weekend-php"]
+    assert facility_columns(ids) == {"id", "status", "name", "slug"}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'facility_published_id'"
+            )
+            (definition,) = cursor.fetchone()
+        assert definition.endswith(
+            "USING btree (id) INCLUDE (name, slug) WHERE ((status)::text = 'published'::text)"
+        )
