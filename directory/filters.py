@@ -654,7 +654,7 @@ class ProgramFilterSet(SearchFilterSet):
             "-verified_at": [F("facility__verified_at").desc(nulls_last=True), "name", "id"],
             "level": ["care_level__rank", "name", "id"],
             "-name": ["-name", "-id"],
-        }.get(ordering, ["name", "facility__name", "id"])
+        }.get(ordering, ["name", "facility_name", "id"])  # program_default_order
         return queryset.order_by(*order).for_search_results()
 
 

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
-from django.db.models import Case, F, Func, IntegerField, Q, Value, When
+from django.db.models import Case, F, Func, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
@@ -382,6 +382,10 @@ class Program(models.Model):
     # bulk writes (refresh_program_visibility, directory.services), so that a program
     # search knows what anonymous users see without joining facilities (issue 6).
     published = models.BooleanField(default=False, editable=False)
+    # A copy of its facility's name, kept by the same writes as ``published``, so that the
+    # program search's default order (name, facility name, id) is an index's: a page then
+    # reads about as many programs as it shows, not every program of the first name.
+    facility_name = models.CharField(max_length=200, default="", editable=False)
 
     objects = ProgramQuerySet.as_manager()
     history = HistoricalRecords(
@@ -392,6 +396,7 @@ class Program(models.Model):
             "first_start_minute",
             "last_end_minute",
             "published",
+            "facility_name",
         ]
     )
 
@@ -420,6 +425,9 @@ class Program(models.Model):
             models.Index(
                 fields=["facility"], name="program_published_facility", condition=Q(published=True)
             ),
+            # Not partial: a search with facility filters reads the facilities' status,
+            # not ``published`` (ProgramQuerySet.visible).
+            models.Index(fields=["name", "facility_name", "id"], name="program_default_order"),
         ]
 
     def __str__(self):
@@ -428,16 +436,21 @@ class Program(models.Model):
     def save(self, *args, **kwargs):
         if self.facility_id is None:
             return super().save(*args, **kwargs)
-        # The stored status, read under the facility's row lock: the facility instance may
-        # have been read before another writer changed its status (a form's choice), and
-        # that writer's refresh_program_visibility could not see this program yet.
+        # The stored status and name, read under the facility's row lock: the facility
+        # instance may have been read before another writer changed them (a form's
+        # choice), and that writer's refresh_program_visibility could not see this
+        # program yet.
         with transaction.atomic(using=kwargs.get("using")):
             stored = (
-                Facility.objects.select_for_update().filter(pk=self.facility_id).only("status")
+                Facility.objects.select_for_update()
+                .filter(pk=self.facility_id)
+                .only("status", "name")
             ).first()
             self.published = stored is not None and stored.is_published
+            if stored is not None:
+                self.facility_name = stored.name
             if kwargs.get("update_fields"):
-                kwargs["update_fields"] = {*kwargs["update_fields"], "published"}
+                kwargs["update_fields"] = {*kwargs["update_fields"], "published", "facility_name"}
             return super().save(*args, **kwargs)
 
     @property
@@ -456,16 +469,24 @@ class Program(models.Model):
 
 
 def refresh_program_visibility(facilities):
-    """Copy each facility's ``is_published`` to its programs' ``published``.
+    """Copy each facility's ``is_published`` and name to its programs (``published``,
+    ``facility_name``), as stored: the instances give the ids and the status.
 
-    For writes that change a facility's status without its ``save()`` (bulk updates).
+    For writes that change a facility's status or name without its ``save()`` (bulk
+    updates). Only programs whose copies differ are written.
     """
+    facilities = list(facilities)
     for published in (True, False):
         ids = [facility.pk for facility in facilities if facility.is_published is published]
         if ids:
             Program.objects.filter(facility_id__in=ids).exclude(published=published).update(
                 published=published
             )
+    if facilities:
+        name = Subquery(Facility.objects.filter(pk=OuterRef("facility_id")).values("name")[:1])
+        Program.objects.filter(facility_id__in=[facility.pk for facility in facilities]).exclude(
+            facility_name=name
+        ).update(facility_name=name)
 
 
 class Session(models.Model):

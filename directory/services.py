@@ -483,6 +483,7 @@ def _create_children(batch, facilities, care_level_ids, *, history_date):
                 Program(
                     facility=facility,
                     published=facility.is_published,
+                    facility_name=facility.name,
                     care_level_id=care_level_ids[level],
                     **program_data,
                     **totals,

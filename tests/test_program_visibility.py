@@ -1,5 +1,6 @@
-"""``Program.published``, the copy of its facility's status that program searches filter
-on (issue 6): every way a facility's status or a program is written keeps it true."""
+"""``Program.published`` and ``Program.facility_name``, the copies of its facility's
+status and name that program searches filter and order on (issue 6): every way a
+facility or a program is written keeps them true."""
 
 import pytest
 from django.db import connection
@@ -265,3 +266,104 @@ def test_every_page_of_a_search_keeps_to_published_facilities(api, settings, que
         assert body["count"] == 15
         seen += [result["facility"]["slug"] for result in body["results"]]
     assert sorted(seen) == [f"f{n:02}" for n in range(1, 30, 2)]
+
+
+# --- the facility name copy (the default order of the program search) -------------------
+
+
+def named_world():
+    """Two facilities whose programs share a name; the search orders them by facility name."""
+    load(
+        FacilityRecord(slug="alpha", name="Alpha Clinic", programs=[ProgramRecord(name="IOP")]),
+        FacilityRecord(slug="beta", name="Beta Clinic", programs=[ProgramRecord(name="IOP")]),
+    )
+
+
+def program_order(api):
+    """The facility slugs of the program search's first page, in its default order."""
+    response = api.get(PROGRAMS_URL)
+    assert response.status_code == 200, response.content
+    return [result["facility"]["slug"] for result in response.json()["results"]]
+
+
+def name_copies():
+    """Whether every program's ``facility_name`` is its facility's name."""
+    return all(
+        copy == name
+        for copy, name in Program.objects.values_list("facility_name", "facility__name")
+    )
+
+
+def test_the_import_copies_the_facility_name_and_a_reimport_renames(api):
+    named_world()
+    assert program_order(api) == ["alpha", "beta"]
+    load(FacilityRecord(slug="alpha", name="Zeta Clinic", programs=[ProgramRecord(name="IOP")]))
+    assert program_order(api) == ["beta", "alpha"]
+    assert name_copies()
+
+
+def test_a_facility_renamed_through_its_save_renames_its_programs(api):
+    named_world()
+    facility = Facility.objects.get(slug="alpha")
+    facility.name = "Zeta Clinic"
+    facility.save()
+    assert program_order(api) == ["beta", "alpha"]
+    assert name_copies()
+
+
+def test_a_facility_renamed_in_the_admin_form_renames_its_programs(admin_client, api):
+    named_world()
+    facility = Facility.objects.get(slug="alpha")
+    url = reverse("admin:directory_facility_change", args=[facility.pk])
+    data = form_data(admin_client.get(url))
+    assert admin_client.post(url, {**data, "name": "Zeta Clinic"}).status_code == 302
+    assert program_order(api) == ["beta", "alpha"]
+    assert name_copies()
+
+
+def test_a_facility_renamed_through_the_write_api_renames_its_programs(api):
+    named_world()
+    curator = APIClient()
+    curator.force_authenticate(make_curator())
+    response = curator.patch(
+        "/api/v1/facilities/alpha/", {"name": "Zeta Clinic"}, format="json", HTTP_IF_MATCH="*"
+    )
+    assert response.status_code == 200, response.content
+    assert program_order(api) == ["beta", "alpha"]
+    assert name_copies()
+
+
+def test_a_program_saved_through_the_orm_copies_its_facilitys_name(api):
+    named_world()
+    level = CareLevel.objects.get(slug="iop")
+    beta = Facility.objects.get(slug="beta")
+    created = Program.objects.create(facility=beta, name="IOP", care_level=level)
+    assert created.facility_name == "Beta Clinic"
+    Facility.objects.filter(slug="beta").update(name="Able Clinic")  # no save(): no copy
+    created.save(update_fields=["name"])  # the copy is saved with any update_fields
+    created.refresh_from_db()
+    assert created.facility_name == "Able Clinic"
+
+
+def test_refresh_program_visibility_copies_names_changed_by_a_bulk_update(api):
+    named_world()
+    Facility.objects.filter(slug="alpha").update(name="Zeta Clinic")
+    assert program_order(api) == ["alpha", "beta"]  # the copy is stale until refreshed
+    refresh_program_visibility(Facility.objects.filter(slug="alpha"))
+    assert program_order(api) == ["beta", "alpha"]
+    assert name_copies()
+
+
+def test_the_migration_fills_the_facility_name_of_existing_programs():
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("directory.migrations.0015_program_facility_name")
+    named_world()
+    Program.objects.update(facility_name="")
+    migration.fill_facility_name(apps, None)
+    assert sorted(Program.objects.values_list("facility_name", flat=True)) == [
+        "Alpha Clinic",
+        "Beta Clinic",
+    ]
