@@ -40,11 +40,14 @@ class Migration(migrations.Migration):
             field=models.CharField(default="", editable=False, max_length=200),
         ),
         migrations.RunPython(session_days.restore_sqlite_triggers, migrations.RunPython.noop),
-        migrations.RunPython(fill_facility_name, migrations.RunPython.noop),
+        # The index before the fill: built after it in the same transaction, over rows the
+        # fill updated in place, PostgreSQL would mark it usable only once every older
+        # transaction on the server had ended (pg_index.indcheckxmin).
         migrations.AddIndex(
             model_name="program",
             index=models.Index(
                 fields=["name", "facility_name", "id"], name="program_default_order"
             ),
         ),
+        migrations.RunPython(fill_facility_name, migrations.RunPython.noop),
     ]
