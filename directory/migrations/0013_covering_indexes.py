@@ -4,8 +4,6 @@
   a `near` search, alone or with `language` or `payment`, and the distance order's
   tie-break (name, slug) read this index alone instead of each facility's wide row;
   so does a full pass over published facilities testing `language` or `payment`.
-- ``facility_status_neighborhood`` gains ``INCLUDE (id, open_24_7)``: `service_area`
-  and `open_at` test the facilities of a few neighborhoods from the index alone.
 - ``hours_start``: ``(start_minute) INCLUDE (end_minute, facility_id)``. When `open_at`
   tests many facilities PostgreSQL hashes the hours containing the instant; this reads
   that range of start times alone instead of every hours row.
@@ -29,17 +27,9 @@ class Migration(migrations.Migration):
             model_name='facility',
             name='facility_published_coords',
         ),
-        migrations.RemoveIndex(
-            model_name='facility',
-            name='facility_status_neighborhood',
-        ),
         migrations.AddIndex(
             model_name='facility',
             index=models.Index(condition=models.Q(('status', 'published')), fields=['latitude', 'longitude'], include=('id', 'name', 'slug', 'languages', 'payment'), name='facility_published_coords'),
-        ),
-        migrations.AddIndex(
-            model_name='facility',
-            index=models.Index(fields=['status', 'neighborhood'], include=('id', 'open_24_7'), name='facility_status_neighborhood'),
         ),
         migrations.AddIndex(
             model_name='hours',
