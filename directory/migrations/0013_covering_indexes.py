@@ -4,6 +4,9 @@
   a `near` search, alone or with `language` or `payment`, and the distance order's
   tie-break (name, slug) read this index alone instead of each facility's wide row;
   so does a full pass over published facilities testing `language` or `payment`.
+- ``facility_published_name`` gains ``INCLUDE (id)``: a search ordered by level joins
+  the facilities with their programs' lowest rank and sorts by it, then name and slug,
+  from this index instead of every facility row.
 - ``hours_start``: ``(start_minute) INCLUDE (end_minute, facility_id)``. When `open_at`
   tests many facilities PostgreSQL hashes the hours containing the instant; this reads
   that range of start times alone instead of every hours row.
@@ -27,9 +30,17 @@ class Migration(migrations.Migration):
             model_name='facility',
             name='facility_published_coords',
         ),
+        migrations.RemoveIndex(
+            model_name='facility',
+            name='facility_published_name',
+        ),
         migrations.AddIndex(
             model_name='facility',
             index=models.Index(condition=models.Q(('status', 'published')), fields=['latitude', 'longitude'], include=('id', 'name', 'slug', 'languages', 'payment'), name='facility_published_coords'),
+        ),
+        migrations.AddIndex(
+            model_name='facility',
+            index=models.Index(condition=models.Q(('status', 'published')), fields=['name', 'slug'], include=('id',), name='facility_published_name'),
         ),
         migrations.AddIndex(
             model_name='hours',

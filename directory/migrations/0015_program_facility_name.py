@@ -27,7 +27,7 @@ def fill_facility_name(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("directory", "0014_published_indexes_covering"),
+        ("directory", "0014_published_hood_name_covering"),
     ]
 
     operations = [
