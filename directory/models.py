@@ -13,7 +13,18 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
-from django.db.models import Case, F, Func, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
@@ -380,13 +391,11 @@ class Program(models.Model):
     # start day (schedule.clock_span; past 1440 for an overnight session).
     first_start_minute = models.PositiveSmallIntegerField(default=0, editable=False)
     last_end_minute = models.PositiveSmallIntegerField(default=0, editable=False)
-    # A copy of its facility's ``is_published``, kept by the saves of both and by the
-    # bulk writes (refresh_program_visibility, directory.services), so that a program
-    # search knows what anonymous users see without joining facilities (issue 6).
+    # Copies of its facility's ``is_published`` and name (FACILITY_COPIES): a program
+    # search knows what anonymous users see without joining facilities, and its default
+    # order (name, facility name, id) is an index's, so a page reads about as many
+    # programs as it shows, not every program of the first name (issue 6).
     published = models.BooleanField(default=False, editable=False)
-    # A copy of its facility's name, kept by the same writes as ``published``, so that the
-    # program search's default order (name, facility name, id) is an index's: a page then
-    # reads about as many programs as it shows, not every program of the first name.
     facility_name = models.CharField(max_length=200, default="", editable=False)
 
     objects = ProgramQuerySet.as_manager()
@@ -448,11 +457,11 @@ class Program(models.Model):
                 .filter(pk=self.facility_id)
                 .only("status", "name")
             ).first()
-            self.published = stored is not None and stored.is_published
-            if stored is not None:
-                self.facility_name = stored.name
+            if stored is not None:  # else the insert fails on the foreign key
+                for name, value in facility_copies(stored).items():
+                    setattr(self, name, value)
             if kwargs.get("update_fields"):
-                kwargs["update_fields"] = {*kwargs["update_fields"], "published", "facility_name"}
+                kwargs["update_fields"] = {*kwargs["update_fields"], *FACILITY_COPIES}
             return super().save(*args, **kwargs)
 
     @property
@@ -470,25 +479,32 @@ class Program(models.Model):
             raise ValidationError({"max_age": problem})
 
 
+# What a program keeps of its facility (issue 6): what program searches filter and order
+# on without joining facilities. Kept by Facility.save and Program.save, by the import
+# (services._create_children) and, after bulk writes, by refresh_program_visibility.
+FACILITY_COPIES = ("published", "facility_name")
+
+
+def facility_copies(facility):
+    """Return the values of ``FACILITY_COPIES`` for the programs of this facility."""
+    return {"published": facility.is_published, "facility_name": facility.name}
+
+
 def refresh_program_visibility(facilities):
-    """Copy each facility's ``is_published`` and name to its programs (``published``,
-    ``facility_name``), as stored: the instances give the ids and the status.
+    """Bring the copies (``facility_copies``) of these facilities' programs in line with
+    the facilities as stored, in one statement that writes only programs that differ.
 
     For writes that change a facility's status or name without its ``save()`` (bulk
-    updates). Only programs whose copies differ are written.
+    updates).
     """
-    facilities = list(facilities)
-    for published in (True, False):
-        ids = [facility.pk for facility in facilities if facility.is_published is published]
-        if ids:
-            Program.objects.filter(facility_id__in=ids).exclude(published=published).update(
-                published=published
-            )
-    if facilities:
-        name = Subquery(Facility.objects.filter(pk=OuterRef("facility_id")).values("name")[:1])
-        Program.objects.filter(facility_id__in=[facility.pk for facility in facilities]).exclude(
-            facility_name=name
-        ).update(facility_name=name)
+    stored = Facility.objects.filter(pk=OuterRef("facility_id"))
+    copies = {
+        "published": Exists(stored.published()),
+        "facility_name": Subquery(stored.values("name")[:1]),
+    }
+    Program.objects.filter(facility_id__in=[facility.pk for facility in facilities]).exclude(
+        **copies
+    ).update(**copies)
 
 
 class Session(models.Model):

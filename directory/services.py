@@ -47,6 +47,7 @@ from directory.models import (
     Organization,
     Program,
     Session,
+    facility_copies,
 )
 from directory.serializers import UNKNOWN_FIELD, FacilityRecordSerializer
 
@@ -482,8 +483,7 @@ def _create_children(batch, facilities, care_level_ids, *, history_date):
             programs.append(
                 Program(
                     facility=facility,
-                    published=facility.is_published,
-                    facility_name=facility.name,
+                    **facility_copies(facility),
                     care_level_id=care_level_ids[level],
                     **program_data,
                     **totals,
