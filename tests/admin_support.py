@@ -35,6 +35,13 @@ def form_data(response):
     return data
 
 
+def post_change(client, url, **changes):
+    """POST the admin change form at ``url`` as rendered, with these fields changed."""
+    data = form_data(client.get(url))
+    data.update(changes)
+    return client.post(url, data)
+
+
 def _values(form):
     for name in form.fields:
         bound = form[name]

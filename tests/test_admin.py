@@ -10,7 +10,13 @@ from django.utils import timezone
 
 from directory import validation
 from directory.models import CareLevel, Facility, OpenSpan, Program
-from tests.admin_support import add_inline_row, form_data, inline_prefix, make_superuser
+from tests.admin_support import (
+    add_inline_row,
+    form_data,
+    inline_prefix,
+    make_superuser,
+    post_change,
+)
 from tests.factories import FacilityRecord, HoursRecord, ProgramRecord, SessionRecord, load
 
 pytestmark = pytest.mark.django_db
@@ -269,12 +275,6 @@ def harbor(admin_client):
         )
     )
     return Facility.objects.get(slug="harbor-house")
-
-
-def post_change(client, url, **changes):
-    data = form_data(client.get(url))
-    data.update(changes)
-    return client.post(url, data)
 
 
 def field_errors(response, field, form=None):

@@ -154,12 +154,19 @@ def test_level_and_neighborhood_filters_compare_ids_not_slugs(api):
     assert "directory_neighborhood" not in searches[0]
 
 
+def search_statement(api, query, marker):
+    """The slugs a facility search finds, and the first statement it sent with ``marker``."""
+    with CaptureQueriesContext(connection) as queries:
+        found = slugs(api, query)
+    return found, next(q["sql"] for q in queries if marker in q["sql"])
+
+
 def available_count_sql(api, query):
     """The count statement of an ``available`` search that finds a by-appointment program."""
     load(FacilityRecord(slug="harbor", open_24_7=True, programs=[ProgramRecord()]))
-    with CaptureQueriesContext(connection) as queries:
-        assert slugs(api, query) == ["harbor"]
-    return next(q["sql"] for q in queries if "COUNT(*)" in q["sql"])
+    found, count = search_statement(api, query, "COUNT(*)")
+    assert found == ["harbor"]
+    return count
 
 
 def test_available_narrows_programs_by_their_session_days_before_reading_sessions(api):
@@ -393,12 +400,6 @@ def index_columns(name):
     index = next(index for index in Facility._meta.indexes if index.name == name)
     fields = [*index.fields, *index.include] + (["status"] if index.condition else [])
     return {Facility._meta.get_field(field).column for field in fields}
-
-
-def search_statement(api, query, marker):
-    with CaptureQueriesContext(connection) as queries:
-        found = slugs(api, query)
-    return found, next(q["sql"] for q in queries if marker in q["sql"])
 
 
 def test_a_near_search_with_language_and_payment_reads_the_coordinates_index_alone(api):

@@ -8,7 +8,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from directory.models import CareLevel, Facility, Program, refresh_program_visibility
-from tests.admin_support import form_data, make_curator, make_superuser
+from tests.admin_support import form_data, make_curator, make_superuser, post_change
 from tests.factories import FacilityRecord, ProgramRecord, load
 
 pytestmark = pytest.mark.django_db
@@ -219,8 +219,7 @@ def test_the_facility_form_and_its_history_revert_change_the_programs(admin_clie
     world()
     facility = Facility.objects.get(slug="open")
     url = reverse("admin:directory_facility_change", args=[facility.pk])
-    data = form_data(admin_client.get(url))
-    assert admin_client.post(url, {**data, "status": "draft"}).status_code == 302
+    assert post_change(admin_client, url, status="draft").status_code == 302
     assert listed_facilities(api) == readable_facilities(api) == []
     first = facility.history.order_by("history_date").first()
     revert = reverse("admin:directory_facility_simple_history", args=[facility.pk, first.pk])
@@ -315,8 +314,7 @@ def test_a_facility_renamed_in_the_admin_form_renames_its_programs(admin_client,
     named_world()
     facility = Facility.objects.get(slug="alpha")
     url = reverse("admin:directory_facility_change", args=[facility.pk])
-    data = form_data(admin_client.get(url))
-    assert admin_client.post(url, {**data, "name": "Zeta Clinic"}).status_code == 302
+    assert post_change(admin_client, url, name="Zeta Clinic").status_code == 302
     assert program_order(api) == ["beta", "alpha"]
     assert name_copies()
 
