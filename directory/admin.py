@@ -46,6 +46,7 @@ from directory.models import (
     ServiceArea,
     Session,
     needing_verification,
+    refresh_levels,
     refresh_program_visibility,
     verification_cutoff,
 )
@@ -701,6 +702,19 @@ class ProgramAdmin(ListingAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         refresh_schedule(form.instance.facility)
+
+    # Deleting (administrators only): its name leaves the facility's search text, and
+    # Program.delete (one) or refresh_levels (the bulk action) updates its levels.
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        refresh_search_text(Facility.objects.filter(pk=obj.facility_id))
+
+    def delete_queryset(self, request, queryset):
+        facility_ids = set(queryset.values_list("facility_id", flat=True))
+        super().delete_queryset(request, queryset)
+        refresh_search_text(Facility.objects.filter(pk__in=facility_ids))
+        refresh_levels(facility_ids)
 
 
 # --- reference data and organizations ------------------------------------------------------

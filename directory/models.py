@@ -245,11 +245,16 @@ class Facility(models.Model):
     # name, the facility's and its programs' names and descriptions, one per line, so
     # that keyword search is one (GIN-indexed, on PostgreSQL) predicate per facility.
     search_text = models.TextField(default="", blank=True, editable=False)
+    # Derived from its programs (``levels_offered``; kept by the import, Program.save and
+    # delete, Facility.save and refresh_schedule): the slugs of the care levels it offers,
+    # least intensive first. A search whose only program filters are care levels reads
+    # this instead of probing each facility's programs (issue 6).
+    levels = models.JSONField(default=list, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = FacilityQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["search_text"])
+    history = HistoricalRecords(excluded_fields=["search_text", "levels"])
 
     class Meta:
         ordering = ["name", "slug"]
@@ -277,12 +282,12 @@ class Facility(models.Model):
         ]
         indexes = [
             # Covering (PostgreSQL; SQLite keeps the key only, hence models.W040 is
-            # silenced in settings): a `near` search, with `language` or `payment` and the
-            # distance order's tie-break, reads this index alone, never the wide rows
-            # (search documents make a row about 1.4 kB). Migration 0013.
+            # silenced in settings): a `near` search, with `language`, `payment` or care
+            # levels and the distance order's tie-break, reads this index alone, never the
+            # wide rows (search documents make a row about 1.4 kB). Migrations 0013, 0016.
             models.Index(
                 fields=["latitude", "longitude"],
-                include=["id", "name", "slug", "languages", "payment"],
+                include=["id", "name", "slug", "languages", "payment", "levels"],
                 name="facility_published_coords",
                 condition=Q(status=Status.PUBLISHED),
             ),
@@ -310,6 +315,8 @@ class Facility(models.Model):
         with transaction.atomic(using=kwargs.get("using")):
             super().save(*args, **kwargs)
             refresh_program_visibility([self])
+            # This instance's ``levels`` may predate a change to its programs.
+            refresh_levels([self.pk])
 
     @cached_property
     def program_list(self):
@@ -462,7 +469,14 @@ class Program(models.Model):
                     setattr(self, name, value)
             if kwargs.get("update_fields"):
                 kwargs["update_fields"] = {*kwargs["update_fields"], *FACILITY_COPIES}
-            return super().save(*args, **kwargs)
+            super().save(*args, **kwargs)
+            refresh_levels([self.facility_id])
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic(using=kwargs.get("using")):
+            result = super().delete(*args, **kwargs)
+            refresh_levels([self.facility_id])
+            return result
 
     @property
     def hours_per_week(self):
@@ -505,6 +519,35 @@ def refresh_program_visibility(facilities):
     Program.objects.filter(facility_id__in=[facility.pk for facility in facilities]).exclude(
         **copies
     ).update(**copies)
+
+
+def levels_offered(care_level_ids):
+    """Return ``Facility.levels`` for programs at these care levels (ids, repeats allowed):
+    the levels' slugs, least intensive first, once each."""
+    from directory import reference
+
+    ids = set(care_level_ids)
+    return [level.slug for level in reference.care_levels().values() if level.pk in ids]
+
+
+def refresh_levels(facility_ids):
+    """Bring ``Facility.levels`` of these facilities in line with their stored programs.
+
+    For every write of programs that is not the import (which derives ``levels`` from the
+    file): Program.save and delete, Facility.save, refresh_schedule, the admin's bulk
+    delete. Writes only facilities whose levels differ.
+    """
+    ids = {pk for pk in facility_ids if pk is not None}
+    if not ids:
+        return
+    offered = {pk: [] for pk in ids}
+    programs = Program.objects.filter(facility_id__in=ids).order_by()
+    for facility_id, care_level_id in programs.values_list("facility_id", "care_level_id"):
+        offered[facility_id].append(care_level_id)
+    for pk, levels in Facility.objects.filter(pk__in=ids).values_list("pk", "levels"):
+        wanted = levels_offered(offered[pk])
+        if levels != wanted:
+            Facility.objects.filter(pk=pk).update(levels=wanted)
 
 
 class Session(models.Model):

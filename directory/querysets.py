@@ -95,31 +95,22 @@ class ProgramQuerySet(models.QuerySet):
             return self.filter(published=True)
         return self.filter(Exists(facilities.published().filter(pk=OuterRef("facility_id"))))
 
-    def at_levels(self, slugs):
-        """Return programs at any of these care levels (slugs known to exist)."""
-        return self._at_level_where(lambda level: level.slug in slugs)
+    def at_levels(self, levels):
+        """Return programs at any of these care levels (``CareLevel`` rows).
 
-    def at_least_level(self, care_level):
-        """Return programs at this level or a more intensive one (by rank, inclusive)."""
-        return self._at_level_where(lambda level: level.rank >= care_level.rank)
-
-    def at_most_level(self, care_level):
-        return self._at_level_where(lambda level: level.rank <= care_level.rank)
-
-    def lives_at_home(self, value):
-        """Return programs whose level lets the client live at home (or, with False, not)."""
-        return self._at_level_where(lambda level: level.lives_at_home == value)
+        By the levels' ids: the levels are reference data cached per process
+        (directory.reference), so the database sees constants it can estimate and index,
+        not a join on care levels.
+        """
+        return self.filter(care_level_id__in=sorted(level.pk for level in levels))
 
     def _at_level_where(self, condition):
-        """Filter by the ids of the care levels meeting ``condition``.
-
-        The levels are reference data cached per process (directory.reference), so the
-        database sees constants it can estimate and index, not a join on care levels.
-        """
+        """Filter by the care levels meeting ``condition`` (see ``at_levels``)."""
         from directory import reference
 
-        ids = sorted(level.pk for level in reference.care_levels().values() if condition(level))
-        return self.filter(care_level_id__in=ids)
+        return self.at_levels(
+            level for level in reference.care_levels().values() if condition(level)
+        )
 
     def serving_age(self, age):
         """Return programs serving this age; a missing bound is open."""
@@ -368,6 +359,13 @@ class FacilityQuerySet(models.QuerySet):
     def offering(self, programs):
         """Return facilities with at least one of these programs (the same-program rule)."""
         return self.filter(Exists(programs.filter(facility=OuterRef("pk"))))
+
+    def offering_levels(self, slugs):
+        """Return facilities with a program at any of these care levels (slugs).
+
+        Read from ``Facility.levels``, derived from the programs: no program is read.
+        """
+        return self.filter(levels__any_of=list(slugs))
 
     def in_neighborhoods(self, slugs):
         """Return facilities in any of these neighborhoods (slugs known to exist).

@@ -48,6 +48,8 @@ from directory.models import (
     Program,
     Session,
     facility_copies,
+    levels_offered,
+    refresh_levels,
 )
 from directory.serializers import UNKNOWN_FIELD, FacilityRecordSerializer
 
@@ -393,6 +395,9 @@ def _write(validated):
                 facility.organization.name if facility.organization else "",
                 [(p["name"], p.get("description", "")) for p in data["programs"]],
             )
+            facility.levels = levels_offered(
+                care_level_ids[p["care_level"]] for p in data["programs"]
+            )
             if facility.pk:
                 facility.version += 1
                 facility.updated_at = now
@@ -404,7 +409,7 @@ def _write(validated):
         bulk_update_with_history(
             to_update,
             Facility,
-            [*FACILITY_FIELDS, "search_text", "version", "updated_at"],
+            [*FACILITY_FIELDS, "search_text", "levels", "version", "updated_at"],
             batch_size=BATCH_SIZE,
             **history,
         )
@@ -588,7 +593,7 @@ def refresh_search_text(facilities):
 
 def refresh_schedule(facility):
     """Recompute what is derived from a facility's hours, its programs' sessions and its
-    texts (``search_text``).
+    texts (``search_text``), and the levels it offers (``levels``).
 
     Called after hours or sessions change outside the import (the admin); the
     import computes the same values from the file through the same functions.
@@ -610,6 +615,7 @@ def refresh_schedule(facility):
             if any(getattr(program, name) != value for name, value in totals.items()):
                 Program.objects.filter(pk=program.pk).update(**totals)
         refresh_search_text(Facility.objects.filter(pk=facility.pk))
+        refresh_levels([facility.pk])
 
 
 def facility_export(queryset=None):
