@@ -45,6 +45,7 @@ from directory.models import (
     Program,
     ServiceArea,
     Session,
+    lock_facilities,
     needing_verification,
     refresh_levels,
     refresh_program_visibility,
@@ -711,10 +712,12 @@ class ProgramAdmin(ListingAdmin):
         refresh_search_text(Facility.objects.filter(pk=obj.facility_id))
 
     def delete_queryset(self, request, queryset):
-        facility_ids = set(queryset.values_list("facility_id", flat=True))
-        super().delete_queryset(request, queryset)
-        refresh_search_text(Facility.objects.filter(pk__in=facility_ids))
-        refresh_levels(facility_ids)
+        with transaction.atomic():
+            facility_ids = set(queryset.values_list("facility_id", flat=True))
+            lock_facilities(facility_ids)  # first, as Program.delete does
+            super().delete_queryset(request, queryset)
+            refresh_search_text(Facility.objects.filter(pk__in=facility_ids))
+            refresh_levels(facility_ids)
 
 
 # --- reference data and organizations ------------------------------------------------------

@@ -459,21 +459,26 @@ class Program(models.Model):
         # choice), and that writer's refresh_program_visibility could not see this
         # program yet.
         with transaction.atomic(using=kwargs.get("using")):
-            stored = (
-                Facility.objects.select_for_update()
-                .filter(pk=self.facility_id)
-                .only("status", "name")
-            ).first()
+            # A program moved to another facility (only a shell can) leaves levels there.
+            moved_from = None
+            if self.pk is not None:
+                stored_program = Program.objects.filter(pk=self.pk).values_list("facility_id")
+                moved_from = next(iter(stored_program.first() or ()), None)
+            lock_facilities([self.facility_id, moved_from])
+            stored = Facility.objects.filter(pk=self.facility_id).only("status", "name").first()
             if stored is not None:  # else the insert fails on the foreign key
                 for name, value in facility_copies(stored).items():
                     setattr(self, name, value)
             if kwargs.get("update_fields"):
                 kwargs["update_fields"] = {*kwargs["update_fields"], *FACILITY_COPIES}
             super().save(*args, **kwargs)
-            refresh_levels([self.facility_id])
+            refresh_levels([self.facility_id, moved_from])
 
     def delete(self, *args, **kwargs):
         with transaction.atomic(using=kwargs.get("using")):
+            # The facility first, as save() and the import lock it: a writer that changes
+            # its programs meanwhile waits, and this refresh then sees its programs.
+            lock_facilities([self.facility_id])
             result = super().delete(*args, **kwargs)
             refresh_levels([self.facility_id])
             return result
@@ -528,6 +533,14 @@ def levels_offered(care_level_ids):
 
     ids = set(care_level_ids)
     return [level.slug for level in reference.care_levels().values() if level.pk in ids]
+
+
+def lock_facilities(facility_ids):
+    """Lock these facilities' rows until the transaction ends, in id order (so that two
+    writers locking several never wait for each other in a circle)."""
+    ids = {pk for pk in facility_ids if pk is not None}
+    locked = Facility.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    return list(locked.values_list("pk", flat=True))
 
 
 def refresh_levels(facility_ids):

@@ -5,6 +5,8 @@ from datetime import date, datetime, time
 
 from django.contrib.auth.models import Group, User
 
+from directory.models import CareLevel
+
 PASSWORD = "correct-horse-battery-staple"
 CURATORS = "Curators"
 
@@ -77,3 +79,21 @@ def add_inline_row(data, prefix, index, **values):
         data[f"{prefix}-{index}-{name}"] = value
     data[f"{prefix}-TOTAL_FORMS"] = str(max(int(data[f"{prefix}-TOTAL_FORMS"]), index + 1))
     return data
+
+
+def program_add_form(facility):
+    """What the admin's program add form posts for a program of this facility."""
+    return {
+        "facility": facility.pk,
+        "name": "Added",
+        "care_level": CareLevel.objects.get(slug="iop").pk,
+        "accepting_new_clients": "on",
+        "description": "",
+        "min_age": "",
+        "max_age": "",
+        "sessions-TOTAL_FORMS": "0",
+        "sessions-INITIAL_FORMS": "0",
+        "sessions-MIN_NUM_FORMS": "0",
+        "sessions-MAX_NUM_FORMS": "1000",
+        "listing_version": "",
+    }

@@ -3,11 +3,19 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from directory import reference
+from tests.admin_support import make_superuser
 
 
 @pytest.fixture
 def api():
     return APIClient()
+
+
+@pytest.fixture
+def admin_client(client):
+    """Django's test client logged in as a superuser (the admin's pages)."""
+    client.force_login(make_superuser())
+    return client
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,6 @@ from tests.admin_support import (
     add_inline_row,
     form_data,
     inline_prefix,
-    make_superuser,
     post_change,
 )
 from tests.factories import FacilityRecord, HoursRecord, ProgramRecord, SessionRecord, load
@@ -22,12 +21,6 @@ from tests.factories import FacilityRecord, HoursRecord, ProgramRecord, SessionR
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = reverse("admin:directory_facility_changelist")
-
-
-@pytest.fixture
-def admin_client(client):
-    client.force_login(make_superuser())
-    return client
 
 
 def days_ago(days):

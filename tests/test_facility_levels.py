@@ -13,18 +13,12 @@ from rest_framework.test import APIClient
 
 from directory.models import CareLevel, Facility, Program, refresh_levels
 from directory.services import refresh_schedule
-from tests.admin_support import form_data, inline_prefix, make_curator, make_superuser
+from tests.admin_support import form_data, inline_prefix, make_curator, program_add_form
 from tests.factories import FacilityRecord, ProgramRecord, SessionRecord, load
 
 pytestmark = pytest.mark.django_db
 
 FACILITIES_URL = "/api/v1/facilities/"
-
-
-@pytest.fixture
-def admin_client(client):
-    client.force_login(make_superuser())
-    return client
 
 
 def levels():
@@ -108,6 +102,16 @@ def test_programs_written_through_the_orm_change_the_levels():
     assert levels() == offered()
 
 
+def test_a_program_moved_through_the_orm_changes_both_facilities():
+    world()
+    program = Program.objects.get(facility__slug="house")
+    program.facility = Facility.objects.get(slug="empty")
+    program.save()
+    assert levels()["house"] == []
+    assert levels()["empty"] == ["residential"]
+    assert levels() == offered()
+
+
 def test_saving_a_facility_read_before_its_programs_changed_keeps_the_levels_true():
     world()
     facility = Facility.objects.get(slug="house")
@@ -158,20 +162,8 @@ def test_a_program_level_changed_on_the_facility_page_changes_the_levels(admin_c
 def test_a_program_added_or_deleted_in_the_admin_changes_levels_and_search_text(admin_client):
     world()
     facility = Facility.objects.get(slug="empty")
-    added = {
-        "facility": facility.pk,
-        "name": "Walk-in Counseling",
-        "care_level": CareLevel.objects.get(slug="outpatient").pk,
-        "accepting_new_clients": "on",
-        "description": "",
-        "min_age": "",
-        "max_age": "",
-        "sessions-TOTAL_FORMS": "0",
-        "sessions-INITIAL_FORMS": "0",
-        "sessions-MIN_NUM_FORMS": "0",
-        "sessions-MAX_NUM_FORMS": "1000",
-        "listing_version": "",
-    }
+    added = {**program_add_form(facility), "name": "Walk-in Counseling"}
+    added["care_level"] = CareLevel.objects.get(slug="outpatient").pk
     assert admin_client.post(reverse("admin:directory_program_add"), added).status_code == 302
     assert levels()["empty"] == ["outpatient"]
     assert "Walk-in Counseling" in Facility.objects.get(slug="empty").search_text

@@ -8,18 +8,12 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from directory.models import CareLevel, Facility, Program, refresh_program_visibility
-from tests.admin_support import form_data, make_curator, make_superuser, post_change
+from tests.admin_support import form_data, make_curator, post_change, program_add_form
 from tests.factories import FacilityRecord, ProgramRecord, load
 
 pytestmark = pytest.mark.django_db
 
 PROGRAMS_URL = "/api/v1/programs/"
-
-
-@pytest.fixture
-def admin_client(client):
-    client.force_login(make_superuser())
-    return client
 
 
 def listed_facilities(api, query=""):
@@ -159,24 +153,6 @@ def test_the_migration_fills_the_copy_of_existing_programs():
         ("open", "published", True),
         ("open", "published", True),
     ]
-
-
-def program_add_form(facility):
-    """What the admin's program add form posts for a program of this facility."""
-    return {
-        "facility": facility.pk,
-        "name": "Added",
-        "care_level": CareLevel.objects.get(slug="iop").pk,
-        "accepting_new_clients": "on",
-        "description": "",
-        "min_age": "",
-        "max_age": "",
-        "sessions-TOTAL_FORMS": "0",
-        "sessions-INITIAL_FORMS": "0",
-        "sessions-MIN_NUM_FORMS": "0",
-        "sessions-MAX_NUM_FORMS": "1000",
-        "listing_version": "",
-    }
 
 
 def test_programs_added_in_the_admin_copy_their_facilitys_status(admin_client, api):
