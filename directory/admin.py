@@ -25,7 +25,7 @@ from django.contrib.admin.widgets import AdminTimeWidget, FilteredSelectMultiple
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import F, Prefetch
+from django.db.models import F
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -47,7 +47,6 @@ from directory.models import (
     Session,
     lock_facilities,
     needing_verification,
-    refresh_levels,
     refresh_program_visibility,
     verification_cutoff,
 )
@@ -55,6 +54,7 @@ from directory.services import (
     InterchangeError,
     facility_import,
     iter_interchange,
+    refresh_program_summaries,
     refresh_schedule,
     refresh_search_text,
 )
@@ -432,17 +432,13 @@ class FacilityAdmin(ListingAdmin):
     # How many changes to hours, closures, programs and sessions the history page lists.
     part_changes_shown = 100
 
-    def get_queryset(self, request):
-        levels = Program.objects.select_related("care_level").order_by("care_level__rank", "name")
-        return super().get_queryset(request).prefetch_related(Prefetch("programs", levels))
-
     @admin.display(description="service area", ordering="neighborhood__service_area")
     def service_area(self, facility):
         return facility.neighborhood.service_area_id if facility.neighborhood else None
 
     @admin.display(description="levels offered")
     def levels_offered(self, facility):
-        return ", ".join(dict.fromkeys(p.care_level.slug for p in facility.programs.all()))
+        return ", ".join(facility.levels)
 
     @admin.display(description="freshness", ordering="verified_at")
     def verification(self, facility):
@@ -704,20 +700,18 @@ class ProgramAdmin(ListingAdmin):
         super().save_related(request, form, formsets, change)
         refresh_schedule(form.instance.facility)
 
-    # Deleting (administrators only): its name leaves the facility's search text, and
-    # Program.delete (one) or refresh_levels (the bulk action) updates its levels.
+    # Deleting (administrators only): the facility's search text and levels follow.
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        refresh_search_text(Facility.objects.filter(pk=obj.facility_id))
+        refresh_program_summaries([obj.facility_id])
 
     def delete_queryset(self, request, queryset):
         with transaction.atomic():
             facility_ids = set(queryset.values_list("facility_id", flat=True))
             lock_facilities(facility_ids)  # first, as Program.delete does
             super().delete_queryset(request, queryset)
-            refresh_search_text(Facility.objects.filter(pk__in=facility_ids))
-            refresh_levels(facility_ids)
+            refresh_program_summaries(facility_ids)
 
 
 # --- reference data and organizations ------------------------------------------------------

@@ -620,7 +620,9 @@ class SearchFilterSet(ParsingFilterSet):
         worse (``level_range`` 37 -> 48 ms, measured), so it is not added.
         """
         levels = allowed_levels(data)
-        slugs = list(reference.care_levels()) if levels is None else [lv.slug for lv in levels]
+        if levels is None:
+            return facilities.offering(programs)
+        slugs = [level.slug for level in levels]
         others = [
             name
             for name in self.names_at(PROGRAM)
@@ -628,7 +630,7 @@ class SearchFilterSet(ParsingFilterSet):
         ]
         if not others:
             return facilities.offering_levels(slugs)
-        if levels is not None and data.get("near"):
+        if data.get("near"):
             facilities = facilities.offering_levels(slugs)
         return facilities.offering(programs)
 

@@ -462,8 +462,8 @@ class Program(models.Model):
             # A program moved to another facility (only a shell can) leaves levels there.
             moved_from = None
             if self.pk is not None:
-                stored_program = Program.objects.filter(pk=self.pk).values_list("facility_id")
-                moved_from = next(iter(stored_program.first() or ()), None)
+                stored_program = Program.objects.filter(pk=self.pk)
+                moved_from = stored_program.values_list("facility_id", flat=True).first()
             lock_facilities([self.facility_id, moved_from])
             stored = Facility.objects.filter(pk=self.facility_id).only("status", "name").first()
             if stored is not None:  # else the insert fails on the foreign key
@@ -540,15 +540,16 @@ def lock_facilities(facility_ids):
     writers locking several never wait for each other in a circle)."""
     ids = {pk for pk in facility_ids if pk is not None}
     locked = Facility.objects.select_for_update().filter(pk__in=ids).order_by("pk")
-    return list(locked.values_list("pk", flat=True))
+    list(locked.values_list("pk", flat=True))  # evaluated: the rows are locked now
 
 
 def refresh_levels(facility_ids):
     """Bring ``Facility.levels`` of these facilities in line with their stored programs.
 
     For every write of programs that is not the import (which derives ``levels`` from the
-    file): Program.save and delete, Facility.save, refresh_schedule, the admin's bulk
-    delete. Writes only facilities whose levels differ.
+    file): Program.save and delete, Facility.save, and
+    ``services.refresh_program_summaries`` (refresh_schedule, the admin's program
+    deletes). Writes only facilities whose levels differ.
     """
     ids = {pk for pk in facility_ids if pk is not None}
     if not ids:

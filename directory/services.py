@@ -614,8 +614,15 @@ def refresh_schedule(facility):
             )
             if any(getattr(program, name) != value for name, value in totals.items()):
                 Program.objects.filter(pk=program.pk).update(**totals)
-        refresh_search_text(Facility.objects.filter(pk=facility.pk))
-        refresh_levels([facility.pk])
+        refresh_program_summaries([facility.pk])
+
+
+def refresh_program_summaries(facility_ids):
+    """Recompute what these facilities derive from their programs: ``search_text`` (with
+    their names and descriptions) and ``levels``. After programs are written or deleted
+    outside the import."""
+    refresh_search_text(Facility.objects.filter(pk__in=facility_ids))
+    refresh_levels(facility_ids)
 
 
 def facility_export(queryset=None):

@@ -91,9 +91,9 @@ def test_the_list_takes_the_same_queries_for_3_or_30_facilities(
             )
         )
         # session, user, the level and the service-area filter choices, 2 counts
-        # (filtered and total), the page of facilities with their neighborhoods, their
-        # programs with their care levels
-        with django_assert_num_queries(8):
+        # (filtered and total), the page of facilities with their neighborhoods (the
+        # levels offered are the facilities' own ``levels``: no query of programs)
+        with django_assert_num_queries(7):
             response = admin_client.get(CHANGELIST)
         return len(response.context["cl"].result_list)
 

@@ -267,8 +267,8 @@ def test_with_other_program_filters_the_same_program_must_match(api):
 @pytest.mark.parametrize(
     ("query", "tests_levels"),
     [
-        ("near=34.0779,-118.2606&level=iop&dual_diagnosis=true", True),
-        ("level=iop&dual_diagnosis=true", False),  # measured worse without near: not added
+        ("near=34.0779,-118.2606&level=iop&accepting=true", True),
+        ("level=iop&accepting=true", False),  # measured worse without near: not added
     ],
 )
 def test_only_a_near_search_tests_the_levels_before_the_programs(
@@ -277,7 +277,7 @@ def test_only_a_near_search_tests_the_levels_before_the_programs(
     settings.API_CACHE_SECONDS = 0
     world()
     with CaptureQueriesContext(connection) as captured:
-        found(api, query)
+        assert found(api, query) == ["clinic", "day"]
     choosing = captured.captured_queries[0]["sql"]
     assert "directory_program" in choosing
     assert ('"levels"' in choosing) is tests_levels

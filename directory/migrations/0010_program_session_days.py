@@ -30,16 +30,26 @@ def fill_session_days(apps, schema_editor):
             Program.objects.filter(pk__in=ids[start : start + BATCH]).update(session_days=mask)
 
 
-def restore_sqlite_triggers(apps, schema_editor):
-    """Put back 0007's data-version triggers on the program table (SQLite only).
+def sqlite_trigger_restorer(table):
+    """Return a RunPython function putting back 0007's data-version triggers on ``table``
+    (SQLite only).
 
     SQLite adds a column by rebuilding the table, which drops the table's triggers.
     """
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    for statement in data_version.sqlite_statements():
-        if " ON directory_program " in statement:
-            schema_editor.execute(statement.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS"))
+
+    def restore(apps, schema_editor):
+        if schema_editor.connection.vendor != "sqlite":
+            return
+        for statement in data_version.sqlite_statements():
+            if f" ON {table} " in statement:
+                schema_editor.execute(
+                    statement.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS")
+                )
+
+    return restore
+
+
+restore_sqlite_triggers = sqlite_trigger_restorer("directory_program")
 
 
 class Migration(migrations.Migration):

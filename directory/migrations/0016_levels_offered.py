@@ -13,25 +13,15 @@ import importlib
 
 from django.db import migrations, models
 
-data_version = importlib.import_module("directory.migrations.0007_data_version")
+session_days = importlib.import_module("directory.migrations.0010_program_session_days")
 
 # An UPDATE with this many ids at most (SQLite's default limit of host parameters is 32,766).
 CHUNK = 10_000
 
 
-def restore_sqlite_triggers(apps, schema_editor):
-    """Put back 0007's data-version triggers on the facility table (SQLite only).
-
-    SQLite adds a column with a callable default by rebuilding the table, which drops
-    the table's triggers.
-    """
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    for statement in data_version.sqlite_statements():
-        if " ON directory_facility " in statement:
-            schema_editor.execute(
-                statement.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS")
-            )
+# SQLite adds a column with a callable default by rebuilding the table, which drops its
+# triggers.
+restore_sqlite_triggers = session_days.sqlite_trigger_restorer("directory_facility")
 
 
 def fill_levels(apps, schema_editor):
