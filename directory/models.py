@@ -372,6 +372,24 @@ class Facility(models.Model):
         return bool(claimed)
 
 
+# The columns the program-level search filters read (directory.filters.matching_programs),
+# held by the covering index program_level_facility.
+PROGRAM_FILTER_COLUMNS = [
+    "dual_diagnosis",
+    "detox",
+    "accepting_new_clients",
+    "telehealth",
+    "min_age",
+    "max_age",
+    "session_days",
+    "first_start_minute",
+    "last_end_minute",
+    "days_per_week",
+    "minutes_per_week",
+    "published",
+]
+
+
 class Program(models.Model):
     """A service offered at a facility at one care level."""
 
@@ -437,9 +455,23 @@ class Program(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["care_level", "facility"], name="program_level_facility"),
+            # Covering (PostgreSQL, migration 0017): a facility search probes each candidate
+            # facility's programs at the allowed levels, and the program filters' columns
+            # (with the id, which the sessions test correlates on) are read from here, not
+            # from each program's row.
+            models.Index(
+                fields=["care_level", "facility"],
+                include=["id", *PROGRAM_FILTER_COLUMNS],
+                name="program_level_facility",
+            ),
             models.Index(fields=["minutes_per_week"], name="program_minutes_per_week"),
-            models.Index(fields=["care_level", "session_days"], name="program_level_days"),
+            # Covering (PostgreSQL, migration 0017): `available` narrows programs by level
+            # and session days, then reads their facility, clock span and publication.
+            models.Index(
+                fields=["care_level", "session_days"],
+                include=["facility", "first_start_minute", "last_end_minute", "published"],
+                name="program_level_days",
+            ),
             models.Index(
                 fields=["facility"], name="program_published_facility", condition=Q(published=True)
             ),

@@ -8,9 +8,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from directory import schedule
 from directory.models import Facility, Program
 from directory.services import compose_search_text, refresh_schedule
-from tests.factories import FacilityRecord, HoursRecord, ProgramRecord, load
+from tests.factories import FacilityRecord, HoursRecord, ProgramRecord, SessionRecord, load
 
 pytestmark = pytest.mark.django_db
 
@@ -465,3 +466,103 @@ def test_ordering_by_level_reads_facilities_from_the_published_name_index_alone(
     assert found == ["d-24-7", "b-weekend-iop", "a-weekend-php"]
     assert facility_columns(ids) == {"id", "status", "name", "slug"}
     assert facility_columns(ids) <= index_columns("facility_published_name")
+
+
+# --- Range indexes (session 9, migration 0017) -------------------------------------------------
+
+
+def plan_uses(sql, index):
+    """Whether PostgreSQL can answer the statement with this index: its plan names it when
+    every other way is made costly (no setting makes it use an index whose expression or
+    condition the query does not state)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexonlyscan = off")
+        cursor.execute(f"EXPLAIN {sql}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    return index in plan
+
+
+def test_available_tests_open_spans_by_the_range_index_on_postgresql(api):
+    """A program by appointment fits when its facility's open span overlaps a window by an
+    hour: on PostgreSQL a range test over the spans lasting that long, which the GiST index
+    ``open_span_range`` answers (its condition is the query's minimum)."""
+    load(
+        FacilityRecord(
+            slug="evenings",
+            hours=[HoursRecord(day="tue", opens_at="17:00", closes_at="21:00")],
+            programs=[ProgramRecord()],
+        ),
+        FacilityRecord(
+            slug="mornings",
+            hours=[HoursRecord(day="tue", opens_at="08:00", closes_at="12:00")],
+            programs=[ProgramRecord()],
+        ),
+    )
+    found, count = search_statement(api, "available=tue@18:00-19:30", "COUNT(*)")
+    assert found == ["evenings"]
+    if connection.vendor != "postgresql":
+        pytest.skip("the GiST range indexes are PostgreSQL's")
+    assert 'int4range(U0."start_minute", U0."end_minute", \'[]\') @>' in count
+    minimum = schedule.BY_APPOINTMENT_MINIMUM_MINUTES
+    assert index_definition("open_span_range").endswith(
+        "USING gist (int4range(start_minute, end_minute, '[]'::text)) "
+        f"WHERE (end_minute >= (start_minute + {minimum}))"
+    )
+    assert plan_uses(count, "open_span_range")
+    assert index_definition("facility_open_24_7").endswith("USING btree (id) WHERE open_24_7")
+
+
+def test_open_at_finds_hours_past_midnight_by_the_range_index_on_postgresql(api):
+    """`open_at` probes the hours that started the day before and still run: few, found by
+    ``hours_span_range`` rather than by reading all of that day's hours."""
+    load(
+        FacilityRecord(
+            slug="late", hours=[HoursRecord(day="tue", opens_at="20:00", closes_at="02:00")]
+        ),
+        FacilityRecord(
+            slug="day", hours=[HoursRecord(day="tue", opens_at="09:00", closes_at="17:00")]
+        ),
+    )
+    found, count = search_statement(api, "open_at=2026-12-02T01:30", "COUNT(*)")  # a Wednesday
+    assert found == ["late"]
+    if connection.vendor != "postgresql":
+        pytest.skip("the GiST range indexes are PostgreSQL's")
+    assert index_definition("hours_span_range").endswith(
+        "USING gist (int4range(start_minute, end_minute, '[]'::text))"
+    )
+    assert plan_uses(count, "hours_span_range")
+
+
+def test_the_program_filters_read_only_columns_the_level_facility_index_holds(api):
+    """``program_level_facility`` holds every program column the program filters read
+    (PROGRAM_FILTER_COLUMNS), so a facility search probes each candidate's programs from
+    that index alone; a filter on another column would quietly make each probe read rows."""
+    from directory.models import PROGRAM_FILTER_COLUMNS
+
+    query = (
+        "level=iop&dual_diagnosis=true&detox=false&accepting=true&telehealth=false&age=30"
+        "&available=mon@17:00-21:00&available=tue@18:00-20:00&max_days_per_week=3"
+        "&min_hours_per_week=2&max_hours_per_week=12"
+    )
+    load(
+        FacilityRecord(
+            slug="evening",
+            programs=[
+                ProgramRecord(
+                    level="iop",
+                    dual_diagnosis=True,
+                    sessions=[SessionRecord(day="mon", starts_at="18:00", ends_at="21:00")],
+                )
+            ],
+        )
+    )
+    found, count = search_statement(api, query, "COUNT(*)")
+    assert found == ["evening"]
+    (alias,) = re.findall(r'FROM "directory_program" (\w+) WHERE', count)
+    read = set(re.findall(rf'\b{alias}\."(\w+)"', count))
+    index = next(i for i in Program._meta.indexes if i.name == "program_level_facility")
+    held = {Program._meta.get_field(name).column for name in [*index.fields, *index.include]}
+    assert list(index.include) == ["id", *PROGRAM_FILTER_COLUMNS]
+    assert read <= held  # the id too: the sessions test correlates on it
+    assert read >= {"minutes_per_week", "days_per_week", "session_days", "facility_id"}

@@ -1,7 +1,7 @@
 """Time filters of DESIGN §4–§5 through the URL: open_at, open_now, available, week totals."""
 
 import random
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
@@ -385,3 +385,119 @@ def test_migration_0012_fills_each_programs_clock_span_as_the_import_computes_it
         list(Program.objects.order_by("pk").values_list("first_start_minute", "last_end_minute"))
         == spans
     )
+
+
+def _interval(hours):
+    """The schedule.Interval of an hours record."""
+    return schedule.Interval.weekly(
+        schedule.DAYS.index(hours["day"]),
+        time.fromisoformat(hours["opens_at"]),
+        time.fromisoformat(hours["closes_at"]),
+    )
+
+
+def _random_hours(rng):
+    """One to four weekly intervals: overnight, Sunday into Monday, touching or to midnight."""
+    times = [0, 30, 360, 480, 540, 720, 1020, 1080, 1170, 1260, 1380, 1410, 1439]
+    hours = []
+    for _ in range(rng.randint(0, 4)):
+        start, end = rng.sample(times, 2)  # end before start: past midnight
+        hours.append(H(schedule.DAYS[rng.randrange(7)], _clock(start), _clock(end)))
+    if hours and rng.random() < 0.3:  # a touching interval: joined into one span
+        day, touching = hours[0]["day"], hours[0]["closes_at"]
+        hours.append(H(day, touching, _clock((int(touching[:2]) * 60 + 150) % 1440)))
+    return hours
+
+
+def test_by_appointment_agrees_with_the_reference_rule_on_random_hours():
+    """`available` for programs by appointment (the open spans' range test on PostgreSQL,
+    their bounds on SQLite) agrees with schedule.fits_by_appointment: windows shorter
+    than, as long as and longer than the hour, overnight ones, several at once."""
+    from directory.models import Program
+
+    rng = random.Random(17)
+    facilities = {}
+    for n in range(60):
+        record = FacilityRecord(
+            slug=f"f{n}",
+            open_24_7=rng.random() < 0.1,
+            hours=_random_hours(rng),
+            programs=[ProgramRecord()],
+        )
+        facilities[record["slug"]] = record
+    load(*facilities.values())
+    slug_of = dict(Program.objects.values_list("pk", "facility__slug"))
+    lengths = [45, 59, 60, 61, 90, 119, 120, 121, 240, 600]
+    for case in range(120):
+        windows = []
+        for _ in range(rng.randint(1, 3)):
+            start = rng.randrange(0, 1440, 15)
+            end = (start + rng.choice(lengths)) % 1440
+            days = sorted(rng.sample(range(7), rng.randint(1, 3)))
+            text = f"{','.join(schedule.DAYS[d] for d in days)}@{_clock(start)}-{_clock(end)}"
+            windows.extend(schedule.parse_window(text))
+        found = {
+            slug_of[pk]
+            for pk in Program.objects.fitting_windows(windows).values_list("pk", flat=True)
+        }
+        expected = {
+            slug
+            for slug, record in facilities.items()
+            if schedule.fits_by_appointment(
+                [_interval(h) for h in record["hours"]],
+                windows,
+                open_24_7=record["open_24_7"],
+            )
+        }
+        assert found == expected, (case, windows)
+
+
+def test_open_at_agrees_with_the_reference_rule_on_random_hours():
+    """`open_at` (the hours' range test on PostgreSQL, their bounds on SQLite) agrees with
+    schedule.is_open at instants on and off the minute, overnight, on Monday after a
+    Sunday night and on closure dates."""
+    from directory.models import Facility
+
+    rng = random.Random(23)
+    closure_dates = ["2026-12-05", "2026-12-06", "2026-12-07", "2026-12-08"]
+    facilities = {}
+    for n in range(60):
+        closures = []
+        if rng.random() < 0.3:
+            day = rng.choice(closure_dates)
+            closures.append(ClosureRecord(starts_on=day, ends_on=day))
+        record = FacilityRecord(
+            slug=f"f{n}", open_24_7=rng.random() < 0.1, hours=_random_hours(rng), closures=closures
+        )
+        facilities[record["slug"]] = record
+    load(*facilities.values())
+    # Each interval's first and last minute and the minutes either side, in the days from
+    # Saturday 2026-12-05 to Tuesday (which hold the closure dates), on and off the minute.
+    monday = datetime(2026, 12, 7)
+    edges = {
+        monday + timedelta(weeks=week, minutes=minute + step)
+        for record in facilities.values()
+        for interval in map(_interval, record["hours"])
+        for minute in (interval.start, interval.end)
+        for step in (-1, 0, 1)
+        for week in (-1, 0)
+    }
+    edges = sorted(i for i in edges if datetime(2026, 12, 5) <= i < datetime(2026, 12, 9))
+    assert len(edges) > 100
+    for case in range(300):
+        instant = rng.choice(edges) + timedelta(seconds=rng.choice([0, 0, 30]))
+        found = set(Facility.objects.open_at(instant).values_list("slug", flat=True))
+        expected = {
+            slug
+            for slug, record in facilities.items()
+            if schedule.is_open(
+                [_interval(h) for h in record["hours"]],
+                open_24_7=record["open_24_7"],
+                closures=[
+                    (date.fromisoformat(c["starts_on"]), date.fromisoformat(c["ends_on"]))
+                    for c in record["closures"]
+                ],
+                instant=instant,
+            )
+        }
+        assert found == expected, (case, instant)
