@@ -638,6 +638,7 @@ QUERY_MIX = {
         f"/api/v1/facilities/?near={DOWNTOWN}&radius_mi=10&level=outpatient&payment=medi-cal"
     ),
     "q_payment": "/api/v1/facilities/?q=trauma&payment=medi-cal",
+    "q_payment_relevance": "/api/v1/facilities/?q=trauma&payment=medi-cal&ordering=relevance",
     "q_two_words": "/api/v1/facilities/?q=recovery+center",
     "open_at_service_area": "/api/v1/facilities/?open_at=2026-03-04T19:30&service_area=4",
     "min_hours_per_week": "/api/v1/facilities/?min_hours_per_week=9",

@@ -40,6 +40,7 @@ NEAR_OUT_OF_RANGE = "latitude must be within -90..90 and longitude within -180..
 INVALID_RADIUS = "expected miles greater than 0 and at most 100, got '{value}'"
 RADIUS_WITHOUT_NEAR = "radius_mi needs near=LAT,LNG"
 DISTANCE_WITHOUT_NEAR = "ordering=distance needs near=LAT,LNG"
+RELEVANCE_WITHOUT_Q = "ordering=relevance needs q"
 INVALID_DAYS_PER_WEEK = "expected a whole number of days from 1 to 7, got '{value}'"
 INVALID_HOURS_PER_WEEK = "expected hours from 0 to 168, got '{value}'"
 HOURS_RANGE = "min_hours_per_week is above max_hours_per_week"
@@ -257,6 +258,8 @@ class SearchForm(forms.Form):
             self._errors.setdefault("radius_mi", self.error_class([RADIUS_WITHOUT_NEAR]))
         if cleaned.get("ordering") == "distance" and cleaned.get("near") is None:
             self._errors.setdefault("ordering", self.error_class([DISTANCE_WITHOUT_NEAR]))
+        if cleaned.get("ordering") == "relevance" and not cleaned.get("q"):
+            self._errors.setdefault("ordering", self.error_class([RELEVANCE_WITHOUT_Q]))
         minimum = cleaned.get("min_hours_per_week")
         maximum = cleaned.get("max_hours_per_week")
         if minimum is not None and maximum is not None and minimum > maximum:
@@ -303,6 +306,8 @@ BOOLEAN = {"type": "boolean"}
 STRING = {"type": "string"}
 LEVELS = {"type": "string", "enum": ["outpatient", "iop", "php", "residential", "inpatient"]}
 ORDERINGS = ("name", "-name", "distance", "-verified_at", "level")
+# Facilities may also be ordered by how well their own name and description match `q`.
+FACILITY_ORDERINGS = (*ORDERINGS, "relevance")
 
 
 PROGRAM, FACILITY, NONE = "program", "facility", None
@@ -336,6 +341,17 @@ class ParsingFilterSet(django_filters.FilterSet):
             form_class = super().get_form_class()
             cls._form_class = form_class
         return form_class
+
+
+def _ordering_filter(orderings):
+    return _filter(
+        NONE,
+        forms.ChoiceField,
+        "Order of results",
+        choices=[(c, c) for c in orderings],
+        schema={"type": "string", "enum": list(orderings)},
+        example="distance",
+    )
 
 
 # The program filters that only choose care levels (``allowed_levels``).
@@ -538,14 +554,7 @@ class SearchFilterSet(ParsingFilterSet):
         schema={"type": "string", "maxLength": Q_LIMIT},
         example="trauma family",
     )
-    ordering = _filter(
-        NONE,
-        forms.ChoiceField,
-        "Order of results",
-        choices=[(c, c) for c in ORDERINGS],
-        schema={"type": "string", "enum": list(ORDERINGS)},
-        example="distance",
-    )
+    ordering = _ordering_filter(ORDERINGS)
 
     class Meta:
         form = SearchForm
@@ -635,13 +644,15 @@ class SearchFilterSet(ParsingFilterSet):
         return facilities.offering(programs)
 
     def resolve_ordering(self, data):
-        """Return the requested ordering, else distance with near, else None (name or rank)."""
+        """Return the requested ordering, else distance with near, else None (by name)."""
         if data.get("ordering"):
             return data["ordering"]
         return "distance" if data.get("near") else None
 
 
 class FacilityFilterSet(SearchFilterSet):
+    ordering = _ordering_filter(FACILITY_ORDERINGS)
+
     class Meta(SearchFilterSet.Meta):
         model = Facility
 
@@ -665,7 +676,7 @@ class FacilityFilterSet(SearchFilterSet):
             )
         elif ordering == "-name":
             facilities = facilities.order_by("-name", "-slug")
-        elif ordering is None and data.get("q") and connection.vendor == "postgresql":
+        elif ordering == "relevance" and connection.vendor == "postgresql":
             facilities = facilities.ranked_by_text(data["q"]).order_by("-text_rank", "name", "slug")
         else:
             facilities = facilities.order_by("name", "slug")

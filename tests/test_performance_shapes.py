@@ -371,7 +371,7 @@ def test_ranking_reads_the_stored_rank_document_on_postgresql(api):
         )
         assert cursor.fetchone() == (0,)
     with CaptureQueriesContext(connection) as queries:
-        assert slugs(api, "q=therapy") == ["once", "twice"]
+        assert slugs(api, "q=therapy&ordering=relevance") == ["once", "twice"]
     page = next(q["sql"] for q in queries if "ts_rank" in q["sql"])
     assert 'ts_rank("directory_facility"."rank_document"' in page
     ranks = dict(

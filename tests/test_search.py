@@ -671,10 +671,45 @@ def test_text_search_on_postgresql_stems_and_ranks(api, connection_vendor):
         ),
         FacilityRecord(slug="c-unrelated", name="Cedar Clinic", description="Medication."),
     )
-    assert slugs(api, "q=therapies") == ["b-mentions-twice", "a-mentions-once"]
+    assert slugs(api, "q=therapies&ordering=relevance") == ["b-mentions-twice", "a-mentions-once"]
     assert slugs(api, "q=therapies&ordering=name") == ["a-mentions-once", "b-mentions-twice"]
     # Stop words constrain nothing rather than matching nothing.
     assert slugs(api, "q=the therapy&ordering=name") == ["a-mentions-once", "b-mentions-twice"]
+
+
+def test_a_text_search_is_ordered_by_name_unless_relevance_is_asked_for(api, connection_vendor):
+    """DESIGN §5: without near the default order is by name, q included. ordering=relevance
+    ranks by the facility's own name and description on PostgreSQL; SQLite cannot rank
+    and keeps the name order."""
+    load(
+        FacilityRecord(slug="a-alder", name="Alder House", description="Group therapy."),
+        FacilityRecord(slug="b-birch", name="Therapy Birch", description="Family therapy."),
+        FacilityRecord(
+            slug="c-cedar", name="Cedar Therapy Center", description="Therapy, therapy."
+        ),
+    )
+    assert slugs(api, "q=therapy") == ["a-alder", "c-cedar", "b-birch"]
+    ranked = slugs(api, "q=therapy&ordering=relevance")
+    if connection_vendor == "postgresql":
+        assert ranked == ["c-cedar", "b-birch", "a-alder"]
+    else:
+        assert ranked == ["a-alder", "c-cedar", "b-birch"]
+
+
+@pytest.mark.parametrize(
+    ("url", "query", "expected"),
+    [
+        (FACILITIES_URL, "ordering=relevance", {"ordering": [filters.RELEVANCE_WITHOUT_Q]}),
+        (
+            PROGRAMS_URL,
+            "q=therapy&ordering=relevance",
+            {"ordering": ["Select a valid choice. relevance is not one of the available choices."]},
+        ),
+    ],
+)
+def test_relevance_needs_q_and_is_for_facilities(api, url, query, expected):
+    response = api.get(f"{url}?{query}")
+    assert (response.status_code, response.json()) == (400, expected)
 
 
 @pytest.mark.parametrize(
