@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from directory.models import Program
 from tests.factories import (
     ClosureRecord,
     FacilityRecord,
@@ -349,17 +350,23 @@ def test_the_export_runs_two_queries_whatever_its_size():
 
 
 @pytest.mark.parametrize("page_size", [1, 20, 100])
-def test_the_program_list_runs_three_queries_whatever_the_page_size(api, page_size):
+def test_the_program_list_runs_four_queries_whatever_the_page_size(api, page_size):
     many_facilities(30)
     with CaptureQueriesContext(connection) as queries:
-        api.get(f"/api/v1/programs/?page_size={page_size}")
-    # programs with care level, facility, organization and neighborhood joined, their
-    # sessions and their facility's hours as columns
+        response = api.get(f"/api/v1/programs/?page_size={page_size}")
     assert tables_read(queries) == [
         "directory_dataversion",
         "count directory_program",
+        # the page's ids, in the default order (its index holds the filters' columns)
+        "directory_program",
+        # those programs with care level, facility, organization and neighborhood joined,
+        # their sessions and their facility's hours as columns
         "directory_program",
     ]
+    assert f"LIMIT {min(page_size, 60)}" in queries[2]["sql"]  # 60 programs in all
+    assert "session_rows" not in queries[2]["sql"] and "session_rows" in queries[3]["sql"]
+    every = sorted(Program.objects.visible().values_list("name", "facility_name", "id"))
+    assert [r["id"] for r in response.json()["results"]] == [i for *_, i in every[:page_size]]
 
 
 def test_a_program_search_by_distance_counts_with_its_ids(api):

@@ -36,7 +36,10 @@ class IdsFirstPaginator(Paginator):
     A page's rows carry computed columns (hours and closures as JSON). When the rows come
     in a column order (an index's), the first page is one query that reads no more rows
     than it shows, and the count is its own query. A later page asks for its ids first:
-    otherwise PostgreSQL computes the JSON columns for every row ``OFFSET`` skips.
+    otherwise PostgreSQL computes the JSON columns for every row ``OFFSET`` skips. So
+    does the first page of a queryset with ``first_page_by_ids`` (programs), whose order's
+    index holds what its filters read: the ids are found from the index alone even where
+    matches are few and far between in that order.
 
     Ordered by an annotation (distance, text rank, a facility's lowest level: programs
     ordered by level sort on a column), PostgreSQL must find and sort every
@@ -78,7 +81,7 @@ class IdsFirstPaginator(Paginator):
     def _get_page(self, object_list, number, paginator):
         if (
             isinstance(object_list, QuerySet)
-            and object_list.query.low_mark
+            and (object_list.query.low_mark or getattr(object_list, "first_page_by_ids", False))
             and hasattr(object_list, "page_rows")
             and ordered_by_columns(object_list)
         ):
