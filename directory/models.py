@@ -382,20 +382,24 @@ class Facility(models.Model):
 
 
 # The columns the program-level search filters read (directory.filters.matching_programs),
-# held by the covering index program_level_facility.
+# held by the covering indexes program_level_facility and program_default_order. The ages,
+# which may be null, come last: in an index entry with a null, PostgreSQL finds each
+# column after it by walking the ones before, where those before it have fixed offsets
+# (at 100,000 facilities a count testing accepting_new_clients and days_per_week over
+# every program's entry: 62 -> 46 ms).
 PROGRAM_FILTER_COLUMNS = [
     "dual_diagnosis",
     "detox",
     "accepting_new_clients",
     "telehealth",
-    "min_age",
-    "max_age",
     "session_days",
     "first_start_minute",
     "last_end_minute",
     "days_per_week",
     "minutes_per_week",
     "published",
+    "min_age",
+    "max_age",
 ]
 
 

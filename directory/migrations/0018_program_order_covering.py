@@ -34,6 +34,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='program',
-            index=models.Index(fields=['name', 'facility_name', 'id'], include=('facility', 'care_level', 'dual_diagnosis', 'detox', 'accepting_new_clients', 'telehealth', 'min_age', 'max_age', 'session_days', 'first_start_minute', 'last_end_minute', 'days_per_week', 'minutes_per_week', 'published'), name='program_default_order'),
+            index=models.Index(fields=['name', 'facility_name', 'id'], include=('facility', 'care_level', 'dual_diagnosis', 'detox', 'accepting_new_clients', 'telehealth', 'session_days', 'first_start_minute', 'last_end_minute', 'days_per_week', 'minutes_per_week', 'published', 'min_age', 'max_age'), name='program_default_order'),
         ),
     ]
