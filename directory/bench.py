@@ -574,13 +574,19 @@ def load_dataset(count, *, seed, reuse=False, progress=None):
 
 
 def refresh_statistics(*, compact=False):
-    """Refresh the planner's statistics (and visibility map) after a bulk load.
+    """Rebuild the indexes and refresh the planner's statistics (and visibility map)
+    after a bulk load, as docs/operations.md says to after a large import.
 
-    Autovacuum would do it eventually; a benchmark must not depend on when. With
-    ``compact`` (a dataset replaced another), PostgreSQL also rewrites the tables
-    (``VACUUM FULL``): the new rows were written while the old ones' space could not yet
-    be reused, and scanning tables twice their size made a second run's searches up to
-    60 % slower than the first's (session 5).
+    Autovacuum would refresh them eventually; a benchmark must not depend on when. An
+    index that grows while rows arrive in another order than its own is left with
+    half-empty pages: at 100,000 facilities ``program_level_facility`` was 29 MB after the
+    import against 16 MB built at once, and the searches reading many of its entries ran
+    up to 40 % slower (session 9). PostgreSQL's advice for a bulk load is to build the
+    indexes after it; here they are rebuilt (``REINDEX TABLE``). With ``compact`` (a
+    dataset replaced another), PostgreSQL rewrites the tables instead (``VACUUM FULL``,
+    which rebuilds their indexes too): the new rows were written while the old ones'
+    space could not yet be reused, and scanning tables twice their size made a second
+    run's searches up to 60 % slower than the first's (session 5).
     """
     tables = [m._meta.db_table for m in (Facility, Organization, Program, Session, Hours)]
     tables += [m._meta.db_table for m in (OpenSpan, Closure)]
@@ -597,7 +603,7 @@ def refresh_statistics(*, compact=False):
             if connection.in_atomic_block:
                 verbs = ["ANALYZE"]
             else:
-                verbs = (["VACUUM (FULL)"] if compact else []) + ["VACUUM (ANALYZE)"]
+                verbs = ["VACUUM (FULL)" if compact else "REINDEX TABLE", "VACUUM (ANALYZE)"]
             for verb in verbs:
                 for table in tables:
                     cursor.execute(f"{verb} {connection.ops.quote_name(table)}")
@@ -1028,7 +1034,13 @@ def machine_info():
         if connection.vendor == "postgresql":
             cursor.execute("SELECT version()")
             database["version"] = cursor.fetchone()[0]
-            for setting in ("shared_buffers", "work_mem", "effective_cache_size", "jit"):
+            for setting in (
+                "shared_buffers",
+                "work_mem",
+                "effective_cache_size",
+                "jit",
+                "random_page_cost",
+            ):
                 cursor.execute(f"SHOW {setting}")
                 database[setting] = cursor.fetchone()[0]
         elif connection.vendor == "sqlite":
