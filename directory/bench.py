@@ -69,7 +69,10 @@ from directory.services import facility_import
 SYNTHETIC = Source.SYNTHETIC.value
 ORGANIZATION_PREFIX = "synthetic-org-"
 DEFAULT_SEED = 42
-DEFAULT_RUNS = 30
+# Timed runs per query. The p95 of 30 runs is their second slowest, which one pause of
+# the machine moves; of 100, the sixth slowest (session 9: a single run of 30 put
+# max_days_per_week's p95 at 95.6 ms for a p50 of 70.4).
+DEFAULT_RUNS = 100
 WARM_UP = 3
 # Dates are drawn relative to a fixed day, not today, so a dataset is the same every day.
 REFERENCE_DATE = date(2026, 6, 30)
@@ -581,7 +584,7 @@ def refresh_statistics(*, compact=False):
     index that grows while rows arrive in another order than its own is left with
     half-empty pages: at 100,000 facilities ``program_level_facility`` was 29 MB after the
     import against 16 MB built at once, and the searches reading many of its entries ran
-    up to 40 % slower (session 9). PostgreSQL's advice for a bulk load is to build the
+    about a third slower (session 9). PostgreSQL's advice for a bulk load is to build the
     indexes after it; here they are rebuilt (``REINDEX TABLE``). With ``compact`` (a
     dataset replaced another), PostgreSQL rewrites the tables instead (``VACUUM FULL``,
     which rebuilds their indexes too): the new rows were written while the old ones'
