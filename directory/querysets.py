@@ -85,18 +85,20 @@ class WeekSpan(Func):
     template = "int4range(%(expressions)s, '[]')"
 
     def __init__(self, start="start_minute", end="end_minute"):
+        from django.contrib.postgres.fields import IntegerRangeField
+
         start, end = (F(x) if isinstance(x, str) else Value(x) for x in (start, end))
-        super().__init__(start, end, output_field=TextField())
+        super().__init__(start, end, output_field=IntegerRangeField())
 
 
 class RangeTest(Func):
-    """``left <operator> right`` over two ``WeekSpan``s: ``&&`` (overlaps), ``@>`` (contains)."""
+    """``left <symbol> right`` over two ``WeekSpan``s: ``&&`` (overlaps), ``@>`` (contains)."""
 
     output_field = BooleanField()
     template = "(%(expressions)s)"
 
-    def __init__(self, left, operator, right):
-        self.arg_joiner = f" {operator} "
+    def __init__(self, left, symbol, right):
+        self.arg_joiner = f" {symbol} "
         super().__init__(left, right)
 
 

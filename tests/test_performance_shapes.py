@@ -6,10 +6,12 @@ import re
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from directory import schedule
-from directory.models import Facility, Program
+from directory.models import Facility, Hours, OpenSpan, Program
+from directory.querysets import RangeTest, WeekSpan, spans_overlapping
 from directory.services import compose_search_text, refresh_schedule
 from tests.factories import FacilityRecord, HoursRecord, ProgramRecord, SessionRecord, load
 
@@ -471,14 +473,15 @@ def test_ordering_by_level_reads_facilities_from_the_published_name_index_alone(
 # --- Range indexes (session 9, migration 0017) -------------------------------------------------
 
 
-def plan_uses(sql, index):
-    """Whether PostgreSQL can answer the statement with this index: its plan names it when
-    every other way is made costly (no setting makes it use an index whose expression or
-    condition the query does not state)."""
+def plan_uses(queryset, index):
+    """Whether PostgreSQL can answer the queryset's statement with this index: its plan names
+    it when reading the table otherwise is made costly (no setting makes it use an index
+    whose expression or condition the query does not state)."""
+    sql, params = queryset.query.get_compiler(connection=connection).as_sql()
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_indexonlyscan = off")
-        cursor.execute(f"EXPLAIN {sql}")
+        cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     return index in plan
 
@@ -499,17 +502,29 @@ def test_available_tests_open_spans_by_the_range_index_on_postgresql(api):
             programs=[ProgramRecord()],
         ),
     )
-    found, count = search_statement(api, "available=tue@18:00-19:30", "COUNT(*)")
+    # Shorter than two hours, the span must contain the window's middle; longer, overlap it.
+    found, short = search_statement(api, "available=tue@18:00-19:30", "COUNT(*)")
+    assert found == ["evenings"]
+    found, long = search_statement(api, "available=tue@17:00-21:00", "COUNT(*)")
     assert found == ["evenings"]
     if connection.vendor != "postgresql":
         pytest.skip("the GiST range indexes are PostgreSQL's")
-    assert 'int4range(U0."start_minute", U0."end_minute", \'[]\') @>' in count
+    span = 'int4range(U0."start_minute", U0."end_minute", \'[]\')'
+    assert f"{span} @>" in short and f"{span} &&" in long
     minimum = schedule.BY_APPOINTMENT_MINIMUM_MINUTES
     assert index_definition("open_span_range").endswith(
         "USING gist (int4range(start_minute, end_minute, '[]'::text)) "
         f"WHERE (end_minute >= (start_minute + {minimum}))"
     )
-    assert plan_uses(count, "open_span_range")
+    # The spans test as the search states it (querysets.spans_overlapping, the minimum):
+    # its expression and condition are the index's.
+    for text in ("tue@18:00-19:30", "tue@17:00-21:00"):
+        (window,) = schedule.parse_window(text)
+        spans = OpenSpan.objects.filter(
+            spans_overlapping(window.overlap_bounds(minimum)),
+            end_minute__gte=F("start_minute") + minimum,
+        )
+        assert plan_uses(spans, "open_span_range"), text
     assert index_definition("facility_open_24_7").endswith("USING btree (id) WHERE open_24_7")
 
 
@@ -531,7 +546,10 @@ def test_open_at_finds_hours_past_midnight_by_the_range_index_on_postgresql(api)
     assert index_definition("hours_span_range").endswith(
         "USING gist (int4range(start_minute, end_minute, '[]'::text))"
     )
-    assert plan_uses(count, "hours_span_range")
+    span = 'int4range(U0."start_minute", U0."end_minute", \'[]\')'
+    assert f"{span} @> int4range(" in count
+    yesterday = Hours.objects.filter(RangeTest(WeekSpan(), "@>", WeekSpan(2879, 2970)))
+    assert plan_uses(yesterday, "hours_span_range")
 
 
 def test_the_program_filters_read_only_columns_the_level_facility_index_holds(api):

@@ -403,10 +403,47 @@ def _random_hours(rng):
     for _ in range(rng.randint(0, 4)):
         start, end = rng.sample(times, 2)  # end before start: past midnight
         hours.append(H(schedule.DAYS[rng.randrange(7)], _clock(start), _clock(end)))
-    if hours and rng.random() < 0.3:  # a touching interval: joined into one span
-        day, touching = hours[0]["day"], hours[0]["closes_at"]
-        hours.append(H(day, touching, _clock((int(touching[:2]) * 60 + 150) % 1440)))
+    if hours and rng.random() < 0.3:  # one starting where the first ends: joined into a span
+        end = _interval(hours[0]).end  # past the day (or the week) when it runs overnight
+        day, minute = schedule.DAYS[end // 1440 % 7], end % 1440
+        hours.append(H(day, _clock(minute), _clock((minute + 150) % 1440)))
     return hours
+
+
+@pytest.mark.parametrize(
+    ("window", "hours", "fits"),
+    [
+        # A window of 2 hours or more: the span must reach an hour past its start and
+        # start an hour before its end (PostgreSQL's overlap test).
+        ("mon@12:00-14:00", H("mon", "13:00", "16:00"), True),
+        ("mon@12:00-14:00", H("mon", "13:01", "16:00"), False),
+        ("mon@12:00-14:00", H("mon", "10:00", "13:00"), True),
+        ("mon@12:00-14:00", H("mon", "10:00", "12:59"), False),
+        ("mon@12:00-15:00", H("mon", "14:00", "18:00"), True),
+        ("mon@12:00-15:00", H("mon", "14:01", "18:00"), False),
+        ("mon@12:00-15:00", H("mon", "09:00", "13:00"), True),
+        ("mon@12:00-15:00", H("mon", "09:00", "12:59"), False),
+        # Shorter than 2 hours: the span must cover the middle (PostgreSQL's containment).
+        ("mon@12:00-13:30", H("mon", "12:30", "16:00"), True),
+        ("mon@12:00-13:30", H("mon", "12:31", "16:00"), False),
+        ("mon@12:00-13:30", H("mon", "10:00", "13:00"), True),
+        ("mon@12:00-13:30", H("mon", "10:00", "12:59"), False),
+        ("mon@12:00-13:00", H("mon", "12:00", "13:00"), True),
+        ("mon@12:00-13:00", H("mon", "12:01", "14:00"), False),
+        ("mon@12:00-13:00", H("mon", "11:00", "12:59"), False),
+        # Sunday into Monday, and a window a week earlier in the spans' numbering.
+        ("sun@23:00-01:00", H("mon", "00:00", "02:00"), True),
+        ("sun@23:00-01:00", H("mon", "00:01", "02:00"), False),
+        ("sun@23:00-01:00", H("sun", "22:00", "00:00"), True),
+        ("sun@23:00-01:00", H("sun", "22:00", "23:59"), False),
+        ("mon@00:00-02:00", H("sun", "23:00", "01:00"), True),
+        ("mon@00:00-02:00", H("sun", "23:00", "00:59"), False),
+    ],
+)
+def test_by_appointment_needs_an_hour_of_overlap_to_the_minute(api, window, hours, fits):
+    """Each bound of the overlap test one minute either side of where it holds."""
+    load(FacilityRecord(slug="clinic", hours=[hours], programs=[ProgramRecord()]))
+    assert slugs(api, f"available={window}") == ({"clinic"} if fits else set())
 
 
 def test_by_appointment_agrees_with_the_reference_rule_on_random_hours():
