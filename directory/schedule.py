@@ -441,6 +441,13 @@ class OpenProbe:
     minute: int
     end_at_least: int
 
+    @property
+    def bound(self) -> tuple[int, int]:
+        """Return (start_at_most, end_at_least): a qualifying interval starts by the earlier
+        of last_start and minute, and ends at end_at_least or later (the shape of
+        Interval.overlap_bounds, for SQL)."""
+        return min(self.last_start, self.minute), self.end_at_least
+
 
 def open_probes(instant: datetime) -> tuple[OpenProbe, ...]:
     """Return the probes for intervals starting today and yesterday (local dates) at instant.

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from directory import schedule
 from directory.models import Facility, Hours, OpenSpan, Program
-from directory.querysets import RangeTest, WeekSpan, spans_overlapping
+from directory.querysets import intervals_reaching
 from directory.services import compose_search_text, refresh_schedule
 from tests.factories import FacilityRecord, HoursRecord, ProgramRecord, SessionRecord, load
 
@@ -516,12 +516,12 @@ def test_available_tests_open_spans_by_the_range_index_on_postgresql(api):
         "USING gist (int4range(start_minute, end_minute, '[]'::text)) "
         f"WHERE (end_minute >= (start_minute + {minimum}))"
     )
-    # The spans test as the search states it (querysets.spans_overlapping, the minimum):
+    # The spans test as the search states it (querysets.intervals_reaching, the minimum):
     # its expression and condition are the index's.
     for text in ("tue@18:00-19:30", "tue@17:00-21:00"):
         (window,) = schedule.parse_window(text)
         spans = OpenSpan.objects.filter(
-            spans_overlapping(window.overlap_bounds(minimum)),
+            intervals_reaching(window.overlap_bounds(minimum)),
             end_minute__gte=F("start_minute") + minimum,
         )
         assert plan_uses(spans, "open_span_range"), text
@@ -548,7 +548,10 @@ def test_open_at_finds_hours_past_midnight_by_the_range_index_on_postgresql(api)
     )
     span = 'int4range(U0."start_minute", U0."end_minute", \'[]\')'
     assert f"{span} @> int4range(" in count
-    yesterday = Hours.objects.filter(RangeTest(WeekSpan(), "@>", WeekSpan(2879, 2970)))
+    # Yesterday's probe at Wednesday 01:30: hours started by Tuesday's last minute that
+    # still run at 01:30 (schedule.open_probes).
+    (_, yesterday_probe) = schedule.open_probes(schedule.parse_instant("2026-12-02T01:30"))
+    yesterday = Hours.objects.filter(intervals_reaching([yesterday_probe.bound]))
     assert plan_uses(yesterday, "hours_span_range")
 
 

@@ -747,6 +747,13 @@ def test_on_monday_the_yesterday_probe_looks_past_the_end_of_the_week():
     )
 
 
+def test_a_probe_bounds_an_interval_by_the_start_it_needs_and_the_end_it_needs():
+    today, yesterday = open_probes(parse_instant("2026-12-05T01:00:30"))
+    # Today's hours must have started by 01:00; yesterday's by Friday's last minute.
+    assert today.bound == (at(SAT, "01:00"), at(SAT, "01:01"))
+    assert yesterday.bound == (at(FRI, "23:59"), at(SAT, "01:01"))
+
+
 def test_open_probes_use_the_wall_clock_after_a_dst_gap():
     (today, _) = open_probes(datetime(2026, 3, 8, 2, 30))
     assert today == OpenProbe(

@@ -1,7 +1,7 @@
 """Time filters of DESIGN §4–§5 through the URL: open_at, open_now, available, week totals."""
 
 import random
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -390,14 +390,14 @@ def test_migration_0012_fills_each_programs_clock_span_as_the_import_computes_it
 def _interval(hours):
     """The schedule.Interval of an hours record."""
     return schedule.Interval.weekly(
-        schedule.DAYS.index(hours["day"]),
-        time.fromisoformat(hours["opens_at"]),
-        time.fromisoformat(hours["closes_at"]),
+        schedule.parse_day(hours["day"]),
+        schedule.parse_time(hours["opens_at"]),
+        schedule.parse_time(hours["closes_at"]),
     )
 
 
 def _random_hours(rng):
-    """One to four weekly intervals: overnight, Sunday into Monday, touching or to midnight."""
+    """Up to five weekly intervals: overnight, Sunday into Monday, touching or to midnight."""
     times = [0, 30, 360, 480, 540, 720, 1020, 1080, 1170, 1260, 1380, 1410, 1439]
     hours = []
     for _ in range(rng.randint(0, 4)):

@@ -5,7 +5,7 @@ PostgreSQL only (like 0003 and 0008); SQLite keeps its plans.
 - ``open_span_range``: ``GiST (int4range(start_minute, end_minute, '[]'))`` over the open
   spans lasting at least an hour (``BY_APPOINTMENT_MINIMUM_MINUTES``). ``available``
   asks, for programs by appointment, whether their facility has a span overlapping a
-  window by an hour: a range overlap (``querysets.spans_overlapping``). A B-tree on
+  window by an hour: a range overlap (``querysets.intervals_reaching``). A B-tree on
   the start or the end bounds one side only, so PostgreSQL read every span (at 100,000
   facilities a weekend window read all 170,000, 40 ms, for 38,000).
 - ``hours_span_range``: the same over opening hours, for ``open_at``'s probe of
@@ -24,7 +24,12 @@ search probing each candidate's programs reads no program row (at 100,000 facili
 session days (facility, clock span, publication).
 """
 
+import importlib
+
 from django.db import migrations, models
+
+# 0009's runner of PostgreSQL-only statements (SQLite skips them).
+run = importlib.import_module("directory.migrations.0009_facility_search_document").run
 
 # BY_APPOINTMENT_MINIMUM_MINUTES when this was written: the index's predicate must be the
 # query's (``end_minute >= start_minute + 60``) for PostgreSQL to use it.
@@ -45,25 +50,11 @@ BACKWARD = [
 ]
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for statement in FORWARD:
-        schema_editor.execute(statement)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for statement in BACKWARD:
-        schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [("directory", "0016_levels_offered")]
 
     operations = [
-        migrations.RunPython(forward, backward, elidable=False),
+        migrations.RunPython(run(FORWARD), run(BACKWARD), elidable=False),
         migrations.RemoveIndex(model_name="program", name="program_level_facility"),
         migrations.AddIndex(
             model_name="program",
