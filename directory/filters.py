@@ -311,6 +311,8 @@ FACILITY_ORDERINGS = (*ORDERINGS, "relevance")
 
 
 PROGRAM, FACILITY, NONE = "program", "facility", None
+# The parameters of a near search's circle.
+CIRCLE = ("near", "radius_mi")
 
 
 class ParsingFilterSet(django_filters.FilterSet):
@@ -593,15 +595,21 @@ class SearchFilterSet(ParsingFilterSet):
             )
         return programs
 
-    def matching_facilities(self, facilities, data, *, now):
-        """Return the facilities satisfying every facility-level filter."""
+    def circle(self, data):
+        """Return ``(latitude, longitude, radius_mi)`` of a ``near`` search, else None."""
+        if not data.get("near"):
+            return None
+        return (*data["near"], data.get("radius_mi") or DEFAULT_RADIUS_MI)
+
+    def matching_facilities(self, facilities, data, *, now, near=True):
+        """Return the facilities satisfying every facility-level filter (but ``near``'s
+        circle when ``near`` is false: the caller tests it)."""
         if data.get("neighborhood"):
             facilities = facilities.in_neighborhoods(data["neighborhood"])
         if data.get("service_area"):
             facilities = facilities.in_service_areas(data["service_area"])
-        if data.get("near"):
-            radius = data.get("radius_mi") or DEFAULT_RADIUS_MI
-            facilities = facilities.near(*data["near"], radius)
+        if near and (circle := self.circle(data)):
+            facilities = facilities.near(*circle)
         if data.get("open_at"):
             facilities = facilities.open_at(data["open_at"])
         if data.get("open_now"):
@@ -695,13 +703,19 @@ class ProgramFilterSet(SearchFilterSet):
         programs = self.matching_programs(data, queryset)
         if programs is not None:
             queryset = programs
-        if any(data.get(name) for name in self.names_at(FACILITY)):
-            facilities = self.matching_facilities(Facility.objects.all(), data, now=timezone.now())
+        # The circle is tested on the program's own join with its facility (see
+        # ProgramQuerySet.near), which also keeps to published ones; the other facility
+        # filters in a subquery.
+        circle = self.circle(data)
+        if any(data.get(name) for name in self.names_at(FACILITY) if name not in CIRCLE):
+            facilities = self.matching_facilities(
+                Facility.objects.all(), data, now=timezone.now(), near=False
+            )
             queryset = queryset.visible(facilities)
-        else:
+        elif circle is None:
             queryset = queryset.visible()
-        if data.get("near"):
-            queryset = queryset.with_distance(*data["near"])
+        if circle is not None:
+            queryset = queryset.near(*circle)
         ordering = self.resolve_ordering(data)
         order = {
             "distance": ["distance_mi", "name", "id"],

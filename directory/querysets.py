@@ -30,6 +30,7 @@ from django.db.models.lookups import Exact
 from django.db.models.sql.constants import INNER
 
 from directory import schedule
+from directory.choices import Status
 
 EARTH_RADIUS_MI = 3958.8
 MILES_PER_DEGREE_LATITUDE = 69.0
@@ -246,10 +247,24 @@ class ProgramQuerySet(models.QuerySet):
         by_appointment = Q(session_days=0) & (always_open | Exists(spans))
         return queryset.filter(with_sessions | by_appointment)
 
-    def with_distance(self, latitude, longitude):
-        """Annotate ``distance_mi``: great-circle miles from the point to the program's facility."""
-        return self.annotate(
-            distance_mi=great_circle_miles(latitude, longitude, prefix="facility__")
+    def near(self, latitude, longitude, radius_mi):
+        """Return programs of published facilities within radius_mi great-circle miles,
+        annotated with ``distance_mi``, their facility's distance.
+
+        The circle and the status are tested on the facility the program joins (for
+        ``distance_mi`` it joins one anyway), so PostgreSQL finds the facilities in the
+        index of published facilities' coordinates, which holds their ids, and probes
+        their programs. Tested in ``visible``'s subquery, each facility in the circle
+        was read again by id for its distance (issue 6: at 100,000 facilities the
+        ``programs_near`` ids query 21 -> 12 ms).
+        """
+        return (
+            self.filter(
+                bounding_box(latitude, longitude, radius_mi, prefix="facility__"),
+                published_facility("facility__"),
+            )
+            .annotate(distance_mi=great_circle_miles(latitude, longitude, prefix="facility__"))
+            .filter(distance_mi__lte=radius_mi)
         )
 
     def for_search_results(self):
@@ -406,10 +421,15 @@ class DerivedTableJoin:
         return hash(self.identity)
 
 
+def published_facility(prefix=""):
+    """The condition on a facility (through ``prefix``) that anonymous users may see it."""
+    return Q(**{f"{prefix}status": Status.PUBLISHED})
+
+
 class FacilityQuerySet(models.QuerySet):
     def published(self):
         """Return the facilities anonymous users may see."""
-        return self.filter(status="published")
+        return self.filter(published_facility())
 
     def offering(self, programs):
         """Return facilities with at least one of these programs (the same-program rule)."""

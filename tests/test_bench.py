@@ -207,6 +207,7 @@ def test_statistics_cover_the_reference_tables_the_searches_join():
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.usefixtures("migrated_data_restored")
 def test_after_a_load_the_indexes_are_rebuilt_and_the_tables_vacuumed():
     """Indexes grown row by row during an import are left with half-empty pages: the
     benchmark rebuilds them (REINDEX TABLE gives each a new file) before timing, then

@@ -8,8 +8,8 @@ API then returns it with its hours and sessions.
 The live server answers from another thread, so the test commits its data
 (``transaction=True``), and the database is flushed after it. ``serialized_rollback``
 gives the test the rows of the data migrations (care levels, neighborhoods, the Curators
-group); ``_restore_migrated_data`` puts them back after the flush, so that the tests that
-run later (transactional ones run last) find the database as migrated.
+group); ``migrated_data_restored`` (conftest) puts them back after the flush, so that the
+tests that run later (transactional ones run last) find the database as migrated.
 """
 
 import json
@@ -44,19 +44,8 @@ pytestmark = [
         reason=f"no Chromium at {CHROMIUM}: apt-get install chromium chromium-driver",
     ),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.usefixtures("migrated_data_restored"),
 ]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _restore_migrated_data(django_db_blocker):
-    """After the module (and the flush of its last test), reload the migrated rows."""
-    yield
-    from django.db import connection
-
-    contents = getattr(connection, "_test_serialized_contents", None)
-    if contents:
-        with django_db_blocker.unblock():
-            connection.creation.deserialize_db_from_string(contents)
 
 
 @pytest.fixture

@@ -430,6 +430,30 @@ def test_a_near_search_with_language_and_payment_reads_the_coordinates_index_alo
     assert facility_columns(ids) <= index_columns("facility_published_coords")
 
 
+def test_a_program_near_search_tests_the_circle_on_the_facility_it_joins(api):
+    """``ProgramQuerySet.near``: the circle and the status are tested on the facility the
+    program joins for its distance, so the index of published facilities' coordinates
+    finds them; in a subquery on the facilities, PostgreSQL read each one again by id for
+    its distance (issue 6)."""
+    load(
+        FacilityRecord(slug="echo", programs=[ProgramRecord(name="A"), ProgramRecord(name="B")]),
+        FacilityRecord(slug="inpatient-only", programs=[ProgramRecord(level="inpatient")]),
+        FacilityRecord(slug="far", latitude=34.6, longitude=-118.1, programs=[ProgramRecord()]),
+        FacilityRecord(slug="draft", status="draft", programs=[ProgramRecord()]),
+    )
+    query = "near=34.0779,-118.2606&radius_mi=5&level=outpatient"
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get(f"/api/v1/programs/?{query}")
+    assert [(r["name"], r["facility"]["slug"]) for r in response.json()["results"]] == [
+        ("A", "echo"),
+        ("B", "echo"),
+    ]
+    ids = next(q["sql"] for q in queries if "COUNT(*) OVER" in q["sql"])
+    assert "EXISTS" not in ids
+    assert facility_columns(ids) == {"id", "status", "latitude", "longitude"}
+    assert facility_columns(ids) <= index_columns("facility_published_coords")
+
+
 def index_definition(name):
     """PostgreSQL's definition of an index (for those only its migrations create)."""
     with connection.cursor() as cursor:

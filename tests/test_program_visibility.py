@@ -63,7 +63,8 @@ def test_the_import_copies_each_facilitys_status(api):
         "",
         "level=outpatient",  # program filters only: the copy
         "language=en",  # a facility filter: the facility's own status
-        "near=34.0779,-118.2606&radius_mi=1",
+        "near=34.0779,-118.2606&radius_mi=1",  # the circle on the program's facility join
+        "near=34.0779,-118.2606&language=en",  # and the other facility filters in a subquery
         "neighborhood=echo-park&ordering=level",
         "payment=medi-cal&accepting=true",
     ],
