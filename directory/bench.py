@@ -646,6 +646,7 @@ QUERY_MIX = {
     "near_level_payment": (
         f"/api/v1/facilities/?near={DOWNTOWN}&radius_mi=10&level=outpatient&payment=medi-cal"
     ),
+    "q_one_word": "/api/v1/facilities/?q=trauma",
     "q_payment": "/api/v1/facilities/?q=trauma&payment=medi-cal",
     "q_payment_relevance": "/api/v1/facilities/?q=trauma&payment=medi-cal&ordering=relevance",
     "q_two_words": "/api/v1/facilities/?q=recovery+center",
@@ -1046,6 +1047,12 @@ def machine_info():
             ):
                 cursor.execute(f"SHOW {setting}")
                 database[setting] = cursor.fetchone()[0]
+            # The planner's cost of matching a text-search vector (migration 0019).
+            cursor.execute(
+                "SELECT procost FROM pg_proc "
+                "WHERE oid = 'ts_match_vq(tsvector,tsquery)'::regprocedure"
+            )
+            database["ts_match_vq_cost"] = float(cursor.fetchone()[0])
         elif connection.vendor == "sqlite":
             cursor.execute("SELECT sqlite_version()")
             database["version"] = f"SQLite {cursor.fetchone()[0]}"

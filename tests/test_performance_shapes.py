@@ -2,6 +2,7 @@
 joins, the indexes the planner needs, and the gunicorn config. No timing assertions."""
 
 import gc
+import importlib
 import re
 
 import pytest
@@ -648,3 +649,43 @@ def test_a_program_page_is_found_by_ids_from_the_default_order_index_alone(api):
     held = {Program._meta.get_field(name).column for name in [*index.fields, *index.include]}
     assert read >= {"minutes_per_week", "days_per_week", "facility_id", "care_level_id"}
     assert read <= held
+
+
+def text_match_cost():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT procost FROM pg_proc WHERE oid = 'ts_match_vq(tsvector,tsquery)'::regprocedure"
+        )
+        return cursor.fetchone()[0]
+
+
+def test_matching_a_text_search_vector_is_rated_above_a_comparison():
+    """Migration 0019: at PostgreSQL's cost (1) the planner counted a one-word search by
+    matching every published row rather than reading the GIN index's matches."""
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL planner cost")
+    migration = importlib.import_module("directory.migrations.0019_text_match_cost")
+    assert text_match_cost() == migration.MATCH_COST == 10
+
+
+def test_without_a_superuser_the_migration_leaves_the_cost_and_says_so():
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL planner cost")
+    migration = importlib.import_module("directory.migrations.0019_text_match_cost")
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE ROLE directory_curator_only NOSUPERUSER")  # rolled back
+        cursor.execute("SET ROLE directory_curator_only")
+        try:
+            with (
+                pytest.warns(UserWarning) as warned,
+                connection.schema_editor(atomic=False) as editor,
+            ):
+                migration.set_cost(migration.POSTGRESQL_COST)(None, editor)
+        finally:
+            cursor.execute("RESET ROLE")
+    assert [str(warning.message) for warning in warned] == [
+        "directory_curator_only is not a superuser: the cost of ts_match_vq(tsvector, "
+        "tsquery) is left as it is; as a superuser run 'ALTER FUNCTION "
+        "pg_catalog.ts_match_vq(tsvector, tsquery) COST 1' (docs/operations.md)"
+    ]
+    assert text_match_cost() == migration.MATCH_COST
