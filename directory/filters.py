@@ -360,6 +360,13 @@ def _ordering_filter(orderings):
 LEVEL_FILTERS = ("level", "min_level", "max_level", "lives_at_home")
 
 
+def near_circle(data):
+    """Return ``(latitude, longitude, radius_mi)`` of a ``near`` search, else None."""
+    if not data.get("near"):
+        return None
+    return (*data["near"], data.get("radius_mi") or DEFAULT_RADIUS_MI)
+
+
 def allowed_levels(data):
     """Return the care levels the search's level filters allow together, least intensive
     first, or None when it has none (LEVEL_FILTERS)."""
@@ -595,12 +602,6 @@ class SearchFilterSet(ParsingFilterSet):
             )
         return programs
 
-    def circle(self, data):
-        """Return ``(latitude, longitude, radius_mi)`` of a ``near`` search, else None."""
-        if not data.get("near"):
-            return None
-        return (*data["near"], data.get("radius_mi") or DEFAULT_RADIUS_MI)
-
     def matching_facilities(self, facilities, data, *, now, near=True):
         """Return the facilities satisfying every facility-level filter (but ``near``'s
         circle when ``near`` is false: the caller tests it)."""
@@ -608,7 +609,7 @@ class SearchFilterSet(ParsingFilterSet):
             facilities = facilities.in_neighborhoods(data["neighborhood"])
         if data.get("service_area"):
             facilities = facilities.in_service_areas(data["service_area"])
-        if near and (circle := self.circle(data)):
+        if near and (circle := near_circle(data)):
             facilities = facilities.near(*circle)
         if data.get("open_at"):
             facilities = facilities.open_at(data["open_at"])
@@ -706,7 +707,7 @@ class ProgramFilterSet(SearchFilterSet):
         # The circle is tested on the program's own join with its facility (see
         # ProgramQuerySet.near), which also keeps to published ones; the other facility
         # filters in a subquery.
-        circle = self.circle(data)
+        circle = near_circle(data)
         if any(data.get(name) for name in self.names_at(FACILITY) if name not in CIRCLE):
             facilities = self.matching_facilities(
                 Facility.objects.all(), data, now=timezone.now(), near=False

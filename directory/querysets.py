@@ -255,8 +255,8 @@ class ProgramQuerySet(models.QuerySet):
         ``distance_mi`` it joins one anyway), so PostgreSQL finds the facilities in the
         index of published facilities' coordinates, which holds their ids, and probes
         their programs. Tested in ``visible``'s subquery, each facility in the circle
-        was read again by id for its distance (issue 6: at 100,000 facilities the
-        ``programs_near`` ids query 21 -> 12 ms).
+        was read again by id for its distance (issue 6: at 100,000 facilities
+        ``programs_near`` about 31 -> 20 ms SQL, docs/performance.md session 10).
         """
         return (
             self.filter(
@@ -422,7 +422,8 @@ class DerivedTableJoin:
 
 
 def published_facility(prefix=""):
-    """The condition on a facility (through ``prefix``) that anonymous users may see it."""
+    """Return the condition that anonymous users may see a facility (reached through
+    ``prefix``, e.g. ``"facility__"`` from a program)."""
     return Q(**{f"{prefix}status": Status.PUBLISHED})
 
 

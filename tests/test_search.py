@@ -535,6 +535,21 @@ def test_program_results_carry_the_facility_distance(api, world):
     ]
 
 
+def test_a_program_search_near_a_point_applies_the_other_facility_filters_too(api, world):
+    # The circle is tested on the program's facility join, the language in a subquery.
+    query = "near=34.0779,-118.2606&level=iop&radius_mi="
+    assert program_names(api, f"{query}1") == [
+        ("evening-dual", "Evening Dual IOP"),
+        ("trap", "Plain Evening IOP"),
+        ("morning-iop", "Morning IOP"),
+    ]
+    assert program_names(api, f"{query}1&language=es") == [
+        ("evening-dual", "Evening Dual IOP"),
+        ("trap", "Plain Evening IOP"),
+    ]
+    assert program_names(api, f"{query}0.1&language=es") == [("evening-dual", "Evening Dual IOP")]
+
+
 # --- bad input ----------------------------------------------------------------------------------
 
 

@@ -245,7 +245,8 @@ class ProgramViewSet(CachedListMixin, viewsets.ReadOnlyModelViewSet):
         if self.action != "list":
             return queryset.for_search_results()
         # The filterset keeps to visible programs itself (ProgramQuerySet.visible, with
-        # the search's facility filters when it has some), so it starts from all of them.
+        # the search's facility filters when it has some, or ProgramQuerySet.near), so it
+        # starts from all of them.
         return super().filter_queryset(Program.objects.all())
 
 

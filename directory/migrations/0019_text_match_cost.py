@@ -13,7 +13,9 @@ plans, slower on two cores (docs/performance.md, session 10).
 PostgreSQL keeps a function's cost per database, and only a superuser may change a
 built-in one: when the user running the migration is not one, it changes nothing and
 warns (docs/operations.md gives the statement to run as a superuser). ``pg_dump`` does
-not carry the setting either: after restoring a dump, run the statement again.
+not carry the setting either, nor does ``pg_upgrade``: after restoring a dump or
+upgrading the server, run the statement again (``migrate`` will not: the migration is
+recorded as applied).
 """
 
 import warnings
@@ -23,6 +25,10 @@ from django.db import migrations
 MATCH_FUNCTION = "ts_match_vq(tsvector, tsquery)"
 MATCH_COST = 10
 POSTGRESQL_COST = 1
+NOT_SUPERUSER = (
+    "{user} is not a superuser: the cost of {function} is left as it is; as a superuser "
+    "run {statement!r} (docs/operations.md)"
+)
 
 
 def statement(cost):
@@ -41,9 +47,9 @@ def set_cost(cost):
             user, superuser = cursor.fetchone()
         if not superuser:
             warnings.warn(
-                f"{user} is not a superuser: "
-                f"the cost of {MATCH_FUNCTION} is left as it is; as a superuser run "
-                f"{statement(cost)!r} (docs/operations.md)",
+                NOT_SUPERUSER.format(
+                    user=user, function=MATCH_FUNCTION, statement=statement(cost)
+                ),
                 stacklevel=1,
             )
             return
