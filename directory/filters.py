@@ -602,14 +602,13 @@ class SearchFilterSet(ParsingFilterSet):
             )
         return programs
 
-    def matching_facilities(self, facilities, data, *, now, near=True):
-        """Return the facilities satisfying every facility-level filter (but ``near``'s
-        circle when ``near`` is false: the caller tests it)."""
+    def matching_facilities(self, facilities, data, *, now):
+        """Return the facilities satisfying every facility-level filter."""
         if data.get("neighborhood"):
             facilities = facilities.in_neighborhoods(data["neighborhood"])
         if data.get("service_area"):
             facilities = facilities.in_service_areas(data["service_area"])
-        if near and (circle := near_circle(data)):
+        if circle := near_circle(data):
             facilities = facilities.near(*circle)
         if data.get("open_at"):
             facilities = facilities.open_at(data["open_at"])
@@ -708,9 +707,10 @@ class ProgramFilterSet(SearchFilterSet):
         # ProgramQuerySet.near), which also keeps to published ones; the other facility
         # filters in a subquery.
         circle = near_circle(data)
-        if any(data.get(name) for name in self.names_at(FACILITY) if name not in CIRCLE):
+        others = {name: value for name, value in data.items() if name not in CIRCLE}
+        if any(others.get(name) for name in self.names_at(FACILITY)):
             facilities = self.matching_facilities(
-                Facility.objects.all(), data, now=timezone.now(), near=False
+                Facility.objects.all(), others, now=timezone.now()
             )
             queryset = queryset.visible(facilities)
         elif circle is None:

@@ -49,6 +49,20 @@ def great_circle_miles(latitude, longitude, *, prefix=""):
     return Value(2 * EARTH_RADIUS_MI) * ASin(Sqrt(a))
 
 
+def within_circle(queryset, latitude, longitude, radius_mi, *, prefix=""):
+    """Return the queryset's rows whose facility (through ``prefix``) lies within radius_mi
+    great-circle miles, annotated with ``distance_mi``.
+
+    Facilities without coordinates never match. The bounding box comes first so the
+    database can use the coordinates index before computing distances.
+    """
+    return (
+        queryset.filter(bounding_box(latitude, longitude, radius_mi, prefix=prefix))
+        .annotate(distance_mi=great_circle_miles(latitude, longitude, prefix=prefix))
+        .filter(distance_mi__lte=radius_mi)
+    )
+
+
 def bounding_box(latitude, longitude, radius_mi, *, prefix=""):
     """Return a Q for the latitude/longitude box around a circle, answerable from an index.
 
@@ -258,14 +272,8 @@ class ProgramQuerySet(models.QuerySet):
         was read again by id for its distance (issue 6: at 100,000 facilities
         ``programs_near`` about 31 -> 20 ms SQL, docs/performance.md session 10).
         """
-        return (
-            self.filter(
-                bounding_box(latitude, longitude, radius_mi, prefix="facility__"),
-                published_facility("facility__"),
-            )
-            .annotate(distance_mi=great_circle_miles(latitude, longitude, prefix="facility__"))
-            .filter(distance_mi__lte=radius_mi)
-        )
+        published = self.filter(published_facility("facility__"))
+        return within_circle(published, latitude, longitude, radius_mi, prefix="facility__")
 
     def for_search_results(self):
         """Return programs with their facility summary, in one query.
@@ -467,16 +475,8 @@ class FacilityQuerySet(models.QuerySet):
         return self.filter(payment__any_of=options)
 
     def near(self, latitude, longitude, radius_mi):
-        """Return facilities within radius_mi great-circle miles, annotated with distance_mi.
-
-        Facilities without coordinates never match. The bounding box comes first
-        so the database can use the coordinates index before computing distances.
-        """
-        return (
-            self.filter(bounding_box(latitude, longitude, radius_mi))
-            .annotate(distance_mi=great_circle_miles(latitude, longitude))
-            .filter(distance_mi__lte=radius_mi)
-        )
+        """Return facilities within radius_mi great-circle miles, annotated with distance_mi."""
+        return within_circle(self, latitude, longitude, radius_mi)
 
     def open_at(self, instant):
         """Return facilities open at this instant (DESIGN §4).

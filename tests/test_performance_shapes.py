@@ -653,10 +653,9 @@ def test_a_program_page_is_found_by_ids_from_the_default_order_index_alone(api):
 
 
 def text_match_cost():
+    function = text_match_migration().MATCH_FUNCTION
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT procost FROM pg_proc WHERE oid = 'ts_match_vq(tsvector,tsquery)'::regprocedure"
-        )
+        cursor.execute("SELECT procost FROM pg_proc WHERE oid = %s::regprocedure", [function])
         return cursor.fetchone()[0]
 
 
@@ -700,5 +699,4 @@ def test_without_a_superuser_the_migration_leaves_the_cost_and_says_so():
             user=role, function="ts_match_vq(tsvector, tsquery)", statement=statement
         )
     ]
-    assert str(warned[0].message).startswith(f"{role} is not a superuser: the cost of")
     assert text_match_cost() == migration.MATCH_COST
