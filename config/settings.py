@@ -133,9 +133,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # The directory's tables and indexes are meant to stay in memory (shared_buffers,
     # docs/operations.md), where a random read costs about what a sequential one does:
     # at the default random_page_cost (4) PostgreSQL read every published facility row
-    # for a text search rather than its GIN index. A DATABASE_URL with ?options= replaces
-    # all three.
-    options.setdefault("options", "-c jit=off -c work_mem=16MB -c random_page_cost=1.1")
+    # for a text search rather than its GIN index. Parallel query is off: the app serves
+    # many short requests at once, one per worker, and on two cores a search's parallel
+    # workers took the other requests' CPU and ran most counts slower than one process
+    # merging two indexes did. A DATABASE_URL with ?options= replaces all four.
+    options.setdefault(
+        "options",
+        "-c jit=off -c work_mem=16MB -c random_page_cost=1.1 -c max_parallel_workers_per_gather=0",
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -406,7 +406,10 @@ PROGRAM_FILTER_COLUMNS = [
 class Program(models.Model):
     """A service offered at a facility at one care level."""
 
-    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="programs")
+    # Indexed by program_facility_filters (Meta.indexes), which leads with the facility.
+    facility = models.ForeignKey(
+        Facility, on_delete=models.CASCADE, related_name="programs", db_index=False
+    )
     name = models.CharField(max_length=200)
     care_level = models.ForeignKey(CareLevel, on_delete=models.PROTECT, related_name="programs")
     description = models.TextField(blank=True)
@@ -476,6 +479,14 @@ class Program(models.Model):
                 fields=["care_level", "facility"],
                 include=["id", *PROGRAM_FILTER_COLUMNS],
                 name="program_level_facility",
+            ),
+            # The foreign key's index, covering (PostgreSQL, migration 0020): a count of the
+            # facilities with a matching program (whatever its level) merges the published
+            # facilities' ids with this index in facility order, reading no program row.
+            models.Index(
+                fields=["facility"],
+                include=["id", "care_level", *PROGRAM_FILTER_COLUMNS],
+                name="program_facility_filters",
             ),
             models.Index(fields=["minutes_per_week"], name="program_minutes_per_week"),
             # Covering (PostgreSQL, migration 0017): `available` narrows programs by level

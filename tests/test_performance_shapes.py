@@ -3,6 +3,7 @@ joins, the indexes the planner needs, and the gunicorn config. No timing asserti
 
 import gc
 import importlib
+import os
 import re
 import uuid
 
@@ -581,10 +582,13 @@ def test_open_at_finds_hours_past_midnight_by_the_range_index_on_postgresql(api)
     assert plan_uses(yesterday, "hours_span_range")
 
 
-def test_the_program_filters_read_only_columns_the_level_facility_index_holds(api):
-    """``program_level_facility`` holds every program column the program filters read
-    (PROGRAM_FILTER_COLUMNS), so a facility search probes each candidate's programs from
-    that index alone; a filter on another column would quietly make each probe read rows."""
+@pytest.mark.parametrize("index_name", ["program_level_facility", "program_facility_filters"])
+def test_the_program_filters_read_only_columns_the_covering_program_indexes_hold(api, index_name):
+    """``program_level_facility`` (by level, then facility) and ``program_facility_filters``
+    (the foreign key's, by facility) hold every program column the program filters read
+    (PROGRAM_FILTER_COLUMNS), so a facility search probes each candidate's programs, or
+    merges them with the facilities in facility order, from an index alone; a filter on
+    another column would quietly make each probe read rows."""
     from directory.models import PROGRAM_FILTER_COLUMNS
 
     query = (
@@ -608,9 +612,12 @@ def test_the_program_filters_read_only_columns_the_level_facility_index_holds(ap
     assert found == ["evening"]
     (alias,) = re.findall(r'FROM "directory_program" (\w+) WHERE', count)
     read = set(re.findall(rf'\b{alias}\."(\w+)"', count))
-    index = next(i for i in Program._meta.indexes if i.name == "program_level_facility")
+    index = next(i for i in Program._meta.indexes if i.name == index_name)
     held = {Program._meta.get_field(name).column for name in [*index.fields, *index.include]}
-    assert list(index.include) == ["id", *PROGRAM_FILTER_COLUMNS]
+    assert [*index.fields, *index.include] == {
+        "program_level_facility": ["care_level", "facility", "id", *PROGRAM_FILTER_COLUMNS],
+        "program_facility_filters": ["facility", "id", "care_level", *PROGRAM_FILTER_COLUMNS],
+    }[index_name]
     assert read <= held  # the id too: the sessions test correlates on it
     assert read >= {"minutes_per_week", "days_per_week", "session_days", "facility_id"}
 
@@ -700,3 +707,23 @@ def test_without_a_superuser_the_migration_leaves_the_cost_and_says_so():
         )
     ]
     assert text_match_cost() == migration.MATCH_COST
+
+
+def test_the_app_sets_what_its_searches_were_measured_with_on_postgresql():
+    """config/settings.py: per connection, no JIT, 16 MB to sort in, random reads rated as
+    in memory, and no parallel workers (a worker per core serves the requests)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's settings")
+    if "options=" in os.environ.get("DATABASE_URL", ""):
+        pytest.skip("DATABASE_URL gives its own options")
+    shown = {}
+    with connection.cursor() as cursor:
+        for name in ["jit", "work_mem", "random_page_cost", "max_parallel_workers_per_gather"]:
+            cursor.execute(f"SHOW {name}")
+            shown[name] = cursor.fetchone()[0]
+    assert shown == {
+        "jit": "off",
+        "work_mem": "16MB",
+        "random_page_cost": "1.1",
+        "max_parallel_workers_per_gather": "0",
+    }
