@@ -1044,6 +1044,7 @@ def machine_info():
                 "effective_cache_size",
                 "jit",
                 "random_page_cost",
+                "max_parallel_workers_per_gather",
             ):
                 cursor.execute(f"SHOW {setting}")
                 database[setting] = cursor.fetchone()[0]
