@@ -124,6 +124,13 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 # A persistent connection is checked before each request reuses it, so the
 # service recovers by itself when the database comes back after an outage.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# What the app sets on each PostgreSQL connection (as SHOW prints it); reasons below.
+POSTGRESQL_SESSION = {
+    "jit": "off",
+    "work_mem": "16MB",
+    "random_page_cost": "1.1",
+    "max_parallel_workers_per_gather": "0",
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     options = DATABASES["default"].setdefault("OPTIONS", {})
     # An unreachable server fails a request in seconds (503) instead of holding a worker.
@@ -138,8 +145,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # workers took the other requests' CPU and ran most counts slower than one process
     # merging two indexes did. A DATABASE_URL with ?options= replaces all four.
     options.setdefault(
-        "options",
-        "-c jit=off -c work_mem=16MB -c random_page_cost=1.1 -c max_parallel_workers_per_gather=0",
+        "options", " ".join(f"-c {name}={value}" for name, value in POSTGRESQL_SESSION.items())
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

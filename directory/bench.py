@@ -1038,14 +1038,7 @@ def machine_info():
         if connection.vendor == "postgresql":
             cursor.execute("SELECT version()")
             database["version"] = cursor.fetchone()[0]
-            for setting in (
-                "shared_buffers",
-                "work_mem",
-                "effective_cache_size",
-                "jit",
-                "random_page_cost",
-                "max_parallel_workers_per_gather",
-            ):
+            for setting in ("shared_buffers", "effective_cache_size", *settings.POSTGRESQL_SESSION):
                 cursor.execute(f"SHOW {setting}")
                 database[setting] = cursor.fetchone()[0]
             # The planner's cost of matching a text-search vector (migration 0019).

@@ -709,7 +709,7 @@ def test_without_a_superuser_the_migration_leaves_the_cost_and_says_so():
     assert text_match_cost() == migration.MATCH_COST
 
 
-def test_the_app_sets_what_its_searches_were_measured_with_on_postgresql():
+def test_the_app_sets_what_its_searches_were_measured_with_on_postgresql(settings):
     """config/settings.py: per connection, no JIT, 16 MB to sort in, random reads rated as
     in memory, and no parallel workers (a worker per core serves the requests)."""
     if connection.vendor != "postgresql":
@@ -718,12 +718,34 @@ def test_the_app_sets_what_its_searches_were_measured_with_on_postgresql():
         pytest.skip("DATABASE_URL gives its own options")
     shown = {}
     with connection.cursor() as cursor:
-        for name in ["jit", "work_mem", "random_page_cost", "max_parallel_workers_per_gather"]:
+        for name in settings.POSTGRESQL_SESSION:
             cursor.execute(f"SHOW {name}")
             shown[name] = cursor.fetchone()[0]
-    assert shown == {
-        "jit": "off",
-        "work_mem": "16MB",
-        "random_page_cost": "1.1",
-        "max_parallel_workers_per_gather": "0",
+    assert (
+        shown
+        == settings.POSTGRESQL_SESSION
+        == {
+            "jit": "off",
+            "work_mem": "16MB",
+            "random_page_cost": "1.1",
+            "max_parallel_workers_per_gather": "0",
+        }
+    )
+
+
+def test_the_foreign_key_index_is_replaced_and_the_partial_one_kept_on_postgresql():
+    """Migration 0020 drops Django's plain index on ``directory_program.facility_id`` only:
+    Django's AlterField would have dropped migration 0006's ``program_by_appointment`` too."""
+    if connection.vendor != "postgresql":
+        pytest.skip("migration 0006's partial indexes are PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'directory_program' "
+            "AND indexdef LIKE '%%(facility_id)%%'"
+        )
+        on_facility = {name for (name,) in cursor.fetchall()}
+    assert on_facility == {
+        "program_facility_filters",
+        "program_by_appointment",
+        "program_published_facility",
     }
