@@ -728,7 +728,10 @@ class OpenSpan(models.Model):
     run in SQL. ``end_minute`` may pass the end of the week (Sunday into Monday).
     """
 
-    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="open_spans")
+    # No index of its own: ``open_span`` begins with the facility (migration 0021).
+    facility = models.ForeignKey(
+        Facility, on_delete=models.CASCADE, related_name="open_spans", db_index=False
+    )
     start_minute = models.IntegerField()
     end_minute = models.IntegerField()
 
@@ -744,7 +747,10 @@ class OpenSpan(models.Model):
 class Closure(models.Model):
     """An inclusive date range when a facility is closed (holidays)."""
 
-    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="closures")
+    # No index of its own: ``closure_dates`` begins with the facility (migration 0021).
+    facility = models.ForeignKey(
+        Facility, on_delete=models.CASCADE, related_name="closures", db_index=False
+    )
     starts_on = models.DateField()
     ends_on = models.DateField()
     reason = models.CharField(max_length=200, blank=True)

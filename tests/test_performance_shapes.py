@@ -733,9 +733,10 @@ def test_the_app_sets_what_its_searches_were_measured_with_on_postgresql(setting
     )
 
 
-def test_the_foreign_key_index_is_replaced_and_the_partial_one_kept_on_postgresql():
-    """Migration 0020 drops Django's plain index on ``directory_program.facility_id`` only:
-    Django's AlterField would have dropped migration 0006's ``program_by_appointment`` too."""
+def test_the_programs_facility_column_has_only_the_indexes_searches_read_on_postgresql():
+    """Migration 0020 drops Django's plain index on ``directory_program.facility_id`` only
+    (Django's AlterField would have dropped migration 0006's ``program_by_appointment`` as
+    well); migration 0021 drops ``program_by_appointment``, which no search reads."""
     if connection.vendor != "postgresql":
         pytest.skip("migration 0006's partial indexes are PostgreSQL's")
     with connection.cursor() as cursor:
@@ -744,8 +745,36 @@ def test_the_foreign_key_index_is_replaced_and_the_partial_one_kept_on_postgresq
             "AND indexdef LIKE '%%(facility_id)%%'"
         )
         on_facility = {name for (name,) in cursor.fetchall()}
-    assert on_facility == {
-        "program_facility_filters",
-        "program_by_appointment",
-        "program_published_facility",
+    assert on_facility == {"program_facility_filters", "program_published_facility"}
+
+
+def test_no_index_of_names_and_descriptions_is_kept_beside_the_stored_documents_on_postgresql():
+    """Migration 0021: ``q`` reads ``search_document`` and ranks by ``rank_document``; the
+    GIN indexes migration 0003 built over names and descriptions are gone."""
+    if connection.vendor != "postgresql":
+        pytest.skip("text-search indexes are PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename, indexname FROM pg_indexes WHERE indexdef LIKE '%%to_tsvector%%'"
+        )
+        text_search = set(cursor.fetchall())
+    assert text_search == set()
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ("directory_openspan", {"open_span": ["facility_id", "start_minute", "end_minute"]}),
+        ("directory_closure", {"closure_dates": ["facility_id", "starts_on", "ends_on"]}),
+    ],
+)
+def test_a_facilitys_child_rows_are_found_by_one_index_that_begins_with_it(table, expected):
+    """Migration 0021 drops the foreign keys' own indexes, which these duplicated."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+    on_facility = {
+        name: found["columns"]
+        for name, found in constraints.items()
+        if found["index"] and "facility_id" in found["columns"]
     }
+    assert on_facility == expected
