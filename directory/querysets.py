@@ -83,7 +83,8 @@ def bounding_box(latitude, longitude, radius_mi, *, prefix=""):
 
 
 def text_document(*fields):
-    """Return the PostgreSQL text-search vector of these columns (the GIN indexes' expression)."""
+    """Return the PostgreSQL text-search vector of these columns (``rank_document`` stores
+    it for the name and description: the ranking reads that, not this expression)."""
     from django.contrib.postgres.search import SearchVector
 
     return SearchVector(*fields, config=SEARCH_CONFIG)

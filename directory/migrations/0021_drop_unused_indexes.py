@@ -6,7 +6,8 @@ last (beside 157,268 of ``closure_dates``), and no query the code builds needs t
 (docs/performance.md, session 13):
 
 - ``facility_text_search``, ``program_text_search``, ``organization_text_search``
-  (PostgreSQL, migration 0003): GIN over ``to_tsvector`` of names and descriptions.
+  (PostgreSQL, migration 0003): GIN over ``to_tsvector`` of names and descriptions
+  (organizations: names).
   ``q`` matches ``directory_facility.search_document`` (migration 0009) and ranks by
   ``rank_document``; each insert still computed these three text-search vectors.
 - ``program_by_appointment`` (PostgreSQL, migration 0006): programs with
