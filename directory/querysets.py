@@ -82,14 +82,6 @@ def bounding_box(latitude, longitude, radius_mi, *, prefix=""):
     )
 
 
-def text_document(*fields):
-    """Return the PostgreSQL text-search vector of these columns (``rank_document`` stores
-    it for the name and description: the ranking reads that, not this expression)."""
-    from django.contrib.postgres.search import SearchVector
-
-    return SearchVector(*fields, config=SEARCH_CONFIG)
-
-
 class WeekSpan(Func):
     """``int4range(start, end, '[]')``: an interval of minutes of the week (PostgreSQL).
 
@@ -561,8 +553,8 @@ class FacilityQuerySet(models.QuerySet):
 
         PostgreSQL only. The document is ``rank_document``, a stored generated column of
         ``directory_facility`` (migration 0008) equal to
-        ``text_document("name", "description")``: the same ``ts_rank`` values, without
-        parsing every match's text again to rank it.
+        ``SearchVector("name", "description", config=SEARCH_CONFIG)``: the same
+        ``ts_rank`` values, without parsing every match's text again to rank it.
         """
         from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 

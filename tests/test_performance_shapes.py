@@ -382,15 +382,14 @@ def test_ranking_reads_the_stored_rank_document_on_postgresql(api):
     ranks = dict(
         Facility.objects.published().ranked_by_text(["therapy"]).values_list("slug", "text_rank")
     )
-    from django.contrib.postgres.search import SearchQuery, SearchRank
-
-    from directory.querysets import text_document
+    from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 
     query = SearchQuery("therapy", config="english", search_type="plain")
+    document = SearchVector("name", "description", config="english")
     expected = dict(
-        Facility.objects.annotate(
-            text_rank=SearchRank(text_document("name", "description"), query)
-        ).values_list("slug", "text_rank")
+        Facility.objects.annotate(text_rank=SearchRank(document, query)).values_list(
+            "slug", "text_rank"
+        )
     )
     assert ranks == expected
 

@@ -3,7 +3,8 @@
 Django's GinIndex is PostgreSQL-only, and the same models also run on SQLite,
 so these are added here when the database is PostgreSQL and skipped elsewhere.
 The indexes are built from the very expressions directory.querysets filters
-with (directory.querysets.text_document), so the planner can use them.
+with (then directory.querysets.text_document), so the planner can use them. Migration
+0021 drops the three text-search ones: ``q`` reads stored documents since 0009.
 """
 
 from django.db import migrations

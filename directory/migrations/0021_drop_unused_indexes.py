@@ -23,20 +23,19 @@ Reversing the migration builds them again.
 import django.db.models.deletion
 from django.db import migrations, models
 
-TEXT_SEARCH = "to_tsvector('english'::regconfig, {document})"
-NAME_AND_DESCRIPTION = (
-    "(COALESCE(name, ''::character varying)::text || ' '::text) || COALESCE(description, ''::text)"
-)
+NAME = "COALESCE(name, ''::character varying)::text"
+NAME_AND_DESCRIPTION = f"({NAME} || ' '::text) || COALESCE(description, ''::text)"
+
+
+def text_search_index(table, document):
+    """What migration 0003 built: GIN over the English text-search vector of ``document``."""
+    return f"{table} USING gin (to_tsvector('english'::regconfig, {document}))"
+
+
 POSTGRESQL_INDEXES = {
-    "facility_text_search": "directory_facility USING gin ("
-    + TEXT_SEARCH.format(document=NAME_AND_DESCRIPTION)
-    + ")",
-    "program_text_search": "directory_program USING gin ("
-    + TEXT_SEARCH.format(document=NAME_AND_DESCRIPTION)
-    + ")",
-    "organization_text_search": "directory_organization USING gin ("
-    + TEXT_SEARCH.format(document="COALESCE(name, ''::character varying)::text")
-    + ")",
+    "facility_text_search": text_search_index("directory_facility", NAME_AND_DESCRIPTION),
+    "program_text_search": text_search_index("directory_program", NAME_AND_DESCRIPTION),
+    "organization_text_search": text_search_index("directory_organization", NAME),
     "program_by_appointment": "directory_program (facility_id) WHERE days_per_week = 0",
 }
 # The names Django gave the foreign keys' indexes (the same on SQLite and PostgreSQL).
