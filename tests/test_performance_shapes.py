@@ -337,6 +337,44 @@ def test_ordering_by_level_matches_the_per_facility_formulation(api, levels_worl
     assert [r["slug"] for r in response["results"]] == [slug for slug, _ in expected]
 
 
+def test_ordering_by_level_pages_cross_levels_and_end(api, levels_world):
+    """Pages of one follow the order across levels; past the last page is Django's 404."""
+    query = "ordering=level&available=sat@08:00-13:00&page_size=1"
+    pages = [api.get(f"{FACILITIES_URL}?{query}&page={n}").json() for n in (1, 2, 3)]
+    assert [[r["slug"] for r in page["results"]] for page in pages] == [
+        ["d-24-7"],
+        ["b-weekend-iop"],
+        ["a-weekend-php"],
+    ]
+    assert [page["count"] for page in pages] == [3, 3, 3]
+    assert pages[2]["next"] is None
+    response = api.get(f"{FACILITIES_URL}?{query}&page=4")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Invalid page."}
+
+
+def test_ordering_by_level_with_a_near_search_keeps_the_distances(api):
+    load(
+        FacilityRecord(slug="b-near-iop", programs=[ProgramRecord(level="iop", detox=True)]),
+        FacilityRecord(
+            slug="a-far-outpatient",
+            latitude=34.2,
+            longitude=-118.3,
+            programs=[ProgramRecord(level="outpatient", detox=True)],
+        ),
+        FacilityRecord(slug="c-no-detox", programs=[ProgramRecord(level="outpatient")]),
+    )
+    response = api.get(
+        f"{FACILITIES_URL}?near=34.0779,-118.2606&radius_mi=20&ordering=level&detox=true"
+    ).json()
+    # 8.73 great-circle miles from Echo Park's point to (34.2, -118.3), computed apart.
+    assert [(r["slug"], r["distance_mi"]) for r in response["results"]] == [
+        ("a-far-outpatient", 8.73),
+        ("b-near-iop", 0.0),
+    ]
+    assert response["count"] == 2
+
+
 def test_ordering_by_level_evaluates_the_program_filters_once(api, levels_world):
     url = f"{FACILITIES_URL}?ordering=level&available=sat@08:00-13:00&page_size=2"
     with CaptureQueriesContext(connection) as queries:

@@ -462,6 +462,8 @@ NEAR = "near=34.0779,-118.2606&radius_mi=100"
         (FACILITIES_URL, "ordering=-verified_at"),
         (FACILITIES_URL, "ordering=level"),
         (FACILITIES_URL, "level=iop,php,residential&ordering=level"),
+        (FACILITIES_URL, f"{NEAR}&dual_diagnosis=true&ordering=level"),
+        (FACILITIES_URL, "available=weekdays@08:00-22:00&ordering=level"),
         (FACILITIES_URL, NEAR),
         (FACILITIES_URL, f"{NEAR}&ordering=-name"),
         (FACILITIES_URL, f"{NEAR}&ordering=-verified_at"),
