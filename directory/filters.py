@@ -677,9 +677,10 @@ class FacilityFilterSet(SearchFilterSet):
             facilities = facilities.order_by("distance_mi", "name", "slug")
         elif ordering == "-verified_at":
             facilities = facilities.order_by(F("verified_at").desc(nulls_last=True), "name", "slug")
+        elif ordering == "level" and programs is not None:
+            facilities = facilities.by_lowest_level(programs)  # offering a match, too
         elif ordering == "level":
-            # With program filters this also keeps only the facilities offering a match.
-            facilities = facilities.with_lowest_rank(programs).order_by(
+            facilities = facilities.with_lowest_rank().order_by(
                 F("lowest_rank").asc(nulls_last=True), "name", "slug"
             )
         elif ordering == "-name":

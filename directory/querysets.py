@@ -8,8 +8,10 @@ benchmark say the same thing in the same words. Time rules come from
 import functools
 import math
 import operator
+from dataclasses import dataclass
 
-from django.db import connection, models
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, connections, models
 from django.db.models import (
     BooleanField,
     Exists,
@@ -17,7 +19,6 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
-    Min,
     OuterRef,
     Prefetch,
     Q,
@@ -27,7 +28,6 @@ from django.db.models import (
 )
 from django.db.models.functions import ASin, Cos, Power, Radians, Sin, Sqrt
 from django.db.models.lookups import Exact
-from django.db.models.sql.constants import INNER
 
 from directory import schedule
 from directory.choices import Status
@@ -147,6 +147,13 @@ class ProgramQuerySet(models.QuerySet):
     # (api.pagination): the default order's index holds every column the program filters
     # read, so the ids come from it alone however few programs match (migration 0018).
     first_page_by_ids = True
+    # The ids of the care levels ``at_levels`` allowed, or None when none narrowed them.
+    level_ids = None
+
+    def _clone(self):
+        clone = super()._clone()
+        clone.level_ids = self.level_ids
+        return clone
 
     def visible(self, facilities=None):
         """Return programs of published facilities, the only ones anonymous users see.
@@ -168,7 +175,10 @@ class ProgramQuerySet(models.QuerySet):
         (directory.reference), so the database sees constants it can estimate and index,
         not a join on care levels.
         """
-        return self.filter(care_level_id__in=sorted(level.pk for level in levels))
+        ids = {level.pk for level in levels}
+        clone = self.filter(care_level_id__in=sorted(ids))
+        clone.level_ids = ids if self.level_ids is None else self.level_ids & ids
+        return clone
 
     def _at_level_where(self, condition):
         """Filter by the care levels meeting ``condition`` (see ``at_levels``)."""
@@ -366,60 +376,125 @@ class TableColumn(Expression):
         return [self]
 
 
-class DerivedTableJoin:
-    """``INNER JOIN (subquery) alias ON parent.x = alias.y``, as a ``Query.alias_map`` entry.
+@dataclass(frozen=True)
+class LevelOrder:
+    """What ``FacilityQuerySet.by_lowest_level`` ordered: the facilities before it (every
+    other filter of the search), the matching programs, and the WHERE clause it made, so
+    that a queryset filtered again afterwards is not paged as if it had not been."""
 
-    Django has no public way to join a subquery; this provides what ``alias_map``
-    entries need (the interface of django.db.models.sql.datastructures.Join). It is
-    never nullable, so never promoted to an outer join. An empty subquery
-    (``programs.none()``) makes the whole query empty, as an INNER join of no rows does.
+    facilities: models.QuerySet
+    programs: models.QuerySet
+    where: object
+
+
+class LevelPages:
+    """The pages and the count of a ``by_lowest_level`` order (FacilityQuerySet).
+
+    A page is one query, a ``UNION ALL`` of one part per care level the programs allow
+    (``ProgramQuerySet.level_ids``), least intensive first: the facilities with a matching
+    program at that level and none at a lower one, in name order, at most as many as the
+    page's end (``LIMIT``), merged in the order's (level, name, slug). PostgreSQL walks
+    ``facility_published_name`` and probes each facility's programs by
+    ``program_level_facility`` until it has them, so a first page reads about as many
+    facilities at 100,000 as at 10,000; for a level with few or no matches it reads those
+    from the programs instead (migration 0022's statistics tell it which levels those
+    are; without them, a level no program fitted at weekends was walked through all
+    90,081 published facilities). The count is a query of its own, as for a column
+    order: the facilities with a matching program, as ``offering`` counts them.
+    Grouping every matching program to sort every match, as before, grew with the
+    directory (issue 6, session 14: at 100,000 facilities 74 -> 56 ms of SQL for
+    ``ordering=level&available=sat-sun@09:00-14:00``, about the same at 10,000).
+
+    The SQL is assembled from two statements Django compiles once: the facilities (every
+    other filter of the search; not ``offering``'s EXISTS, which made PostgreSQL expect
+    too few matches per level and read them from the programs) and the matching
+    programs, each a subquery that PostgreSQL flattens into the query around it. A
+    queryset per level made Django resolve and compile the programs' conditions again
+    for every level, which took longer than the query (10-15 ms a level for that search).
     """
 
-    filtered_relation = None
-    join_field = None
-    join_cols = ()
-    nullable = False
-    join_type = INNER
+    def __init__(self, ordered, values=()):
+        from directory import reference
 
-    def __init__(self, query, table_name, *, parent_alias, on, table_alias=None):
-        self.query, self.table_name, self.on = query, table_name, on
-        self.parent_alias, self.table_alias = parent_alias, table_alias
-
-    def as_sql(self, compiler, connection):
-        quote = connection.ops.quote_name
-        # Raises EmptyResultSet for an empty subquery: the compiler then returns no rows.
-        sql, params = self.query.get_compiler(connection=connection).as_sql()
-        parent_column, column = self.on
-        parent, alias = map(compiler.quote_name_unless_alias, (self.parent_alias, self.table_alias))
-        condition = f"{parent}.{quote(parent_column)} = {alias}.{quote(column)}"
-        return f"{self.join_type} ({sql}) {alias} ON ({condition})", list(params)
-
-    def relabeled_clone(self, change_map):
-        return DerivedTableJoin(
-            self.query,
-            self.table_name,
-            parent_alias=change_map.get(self.parent_alias, self.parent_alias),
-            on=self.on,
-            table_alias=change_map.get(self.table_alias, self.table_alias),
+        self.db = ordered.db
+        self.values = list(values)
+        facilities, programs = ordered.level_order.facilities, ordered.level_order.programs
+        self.levels = [
+            level
+            for level in reference.care_levels().values()
+            if programs.level_ids is None or level.pk in programs.level_ids
+        ]
+        rows = facilities.prefetch_related(None).order_by()
+        rows = rows.values(
+            *self.values, level_pk=F("pk"), level_name=F("name"), level_slug=F("slug")
         )
+        matching = programs.order_by().values("facility_id", "care_level_id")
+        try:
+            self.facilities = rows.query.get_compiler(self.db).as_sql()
+            self.programs = matching.query.get_compiler(self.db).as_sql()
+        except EmptyResultSet:
+            self.levels = []  # a search that can match nothing (e.g. an empty list of ids)
 
-    def promote(self):
-        raise NotImplementedError("a DerivedTableJoin stays an INNER join")
+    def count(self):
+        """The number of facilities offering a matching program (as ``offering`` counts)."""
+        if not self.levels:
+            return 0
+        (facilities, facility_params), (programs, program_params) = self.facilities, self.programs
+        sql = (
+            f"SELECT COUNT(*) FROM ({facilities}) AS level_facility WHERE EXISTS (SELECT 1 "
+            f"FROM ({programs}) AS level_program WHERE {self._same_facility})"
+        )
+        return self._fetch(sql, [*facility_params, *program_params])[0][0]
 
-    def demote(self):
-        return self
+    def ids(self, bottom, top):
+        """Return ``{id: {"lowest_rank": rank, value: …}}`` for the rows from ``bottom`` to
+        ``top``, in order."""
+        quote = connections[self.db].ops.quote_name
+        facility, program = "level_facility", "level_program"
+        values = "".join(f", {facility}.{quote(name)}" for name in self.values)
+        (facilities, facility_params), (programs, program_params) = self.facilities, self.programs
+
+        def matching(levels):
+            ids = ", ".join(str(int(level.pk)) for level in levels)
+            return (
+                f"EXISTS (SELECT 1 FROM ({programs}) AS {program} WHERE {self._same_facility} "
+                f"AND {program}.{quote('care_level_id')} IN ({ids}))"
+            )
+
+        parts, params = [], []
+        for position, level in enumerate(self.levels):
+            lower = self.levels[:position]
+            condition = matching([level]) + (f" AND NOT {matching(lower)}" if lower else "")
+            parts.append(
+                f"SELECT * FROM (SELECT {facility}.{quote('level_pk')}, {int(level.rank)} "
+                f"AS {quote('lowest_rank')}{values}, {facility}.{quote('level_name')}, "
+                f"{facility}.{quote('level_slug')} FROM ({facilities}) AS {facility} "
+                f"WHERE {condition} ORDER BY {facility}.{quote('level_name')}, "
+                f"{facility}.{quote('level_slug')} LIMIT {int(top)}) AS level_{int(level.rank)}"
+            )
+            params += [*facility_params, *program_params, *(program_params if lower else ())]
+        if not parts:
+            return {}
+        name = 3 + len(self.values)  # the name column's position; the slug's follows
+        sql = " UNION ALL ".join(parts) + f" ORDER BY 2, {name}, {name + 1} LIMIT %s OFFSET %s"
+        rows = self._fetch(sql, [*params, top - bottom, bottom])
+        return {
+            pk: {
+                "lowest_rank": rank,
+                **dict(zip(self.values, rest[: len(self.values)], strict=True)),
+            }
+            for pk, rank, *rest in rows
+        }
 
     @property
-    def identity(self):
-        return (DerivedTableJoin, id(self.query), self.table_name, self.parent_alias, self.on)
+    def _same_facility(self):
+        quote = connections[self.db].ops.quote_name
+        return f"level_program.{quote('facility_id')} = level_facility.{quote('level_pk')}"
 
-    def __eq__(self, other):
-        if not isinstance(other, DerivedTableJoin):
-            return NotImplemented
-        return self.identity == other.identity
-
-    def __hash__(self):
-        return hash(self.identity)
+    def _fetch(self, sql, params):
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
 
 
 def published_facility(prefix=""):
@@ -429,6 +504,14 @@ def published_facility(prefix=""):
 
 
 class FacilityQuerySet(models.QuerySet):
+    # What a ``by_lowest_level`` order was made of (``LevelOrder``), which pages it by level.
+    level_order = None
+
+    def _clone(self):
+        clone = super()._clone()
+        clone.level_order = self.level_order
+        return clone
+
     def published(self):
         """Return the facilities anonymous users may see."""
         return self.filter(published_facility())
@@ -574,37 +657,36 @@ class FacilityQuerySet(models.QuerySet):
         )
         return self.for_representation(programs=prefetched)
 
-    def with_lowest_rank(self, programs=None):
-        """Annotate ``lowest_rank``: the rank of the least intensive of these programs.
+    def with_lowest_rank(self):
+        """Annotate ``lowest_rank``: the rank of the facility's least intensive program
+        (None without programs)."""
+        from directory.models import Program
 
-        Without ``programs`` (all programs), a facility without programs gets None. With
-        ``programs``, only the facilities offering one of them are kept (as ``offering``
-        does, so do not also call it): the matching programs are grouped once,
-        ``JOIN (SELECT facility_id, MIN(rank) … GROUP BY facility_id)``, and that one
-        pass both filters and orders, instead of a semi-join plus a subquery per facility
-        that evaluated the program predicate again.
+        ranks = Program.objects.filter(facility=OuterRef("pk")).order_by("care_level__rank")
+        return self.annotate(lowest_rank=Subquery(ranks.values("care_level__rank")[:1]))
+
+    def by_lowest_level(self, programs):
+        """Keep the facilities offering one of ``programs`` (as ``offering``), least intensive
+        first: by ``lowest_rank``, the rank of the least intensive of their matching
+        programs, then by name and slug.
+
+        Iterated as it is, each facility's rank is a subquery. A page of it is found level
+        by level instead, and it is counted as ``offering`` counts (``level_pages``, which
+        api.pagination calls while it is neither reordered nor filtered again): neither
+        sorts every match.
         """
-        if programs is None:
-            from directory.models import Program
+        ranks = programs.filter(facility=OuterRef("pk")).order_by("care_level__rank")
+        clone = self.offering(programs).annotate(
+            lowest_rank=Subquery(ranks.values("care_level__rank")[:1])
+        )
+        clone = clone.order_by("lowest_rank", "name", "slug")
+        clone.level_order = LevelOrder(self, programs, clone.query.where)
+        return clone
 
-            ranks = Program.objects.filter(facility=OuterRef("pk")).order_by("care_level__rank")
-            return self.annotate(lowest_rank=Subquery(ranks.values("care_level__rank")[:1]))
-        grouped = (
-            programs.order_by()
-            .values("facility_id")
-            .annotate(lowest_rank=Min("care_level__rank"))
-            .values("facility_id", "lowest_rank")
-        )
-        clone = self._chain()
-        alias = clone.query.join(
-            DerivedTableJoin(
-                grouped.query,
-                "lowest_rank",
-                parent_alias=clone.query.get_initial_alias(),
-                on=("id", "facility_id"),
-            )
-        )
-        return clone.annotate(lowest_rank=TableColumn("lowest_rank", IntegerField(), alias=alias))
+    def level_pages(self, values=()):
+        """Return the ``LevelPages`` of a ``by_lowest_level`` order, its rows carrying the
+        values of these annotations."""
+        return LevelPages(self, values)
 
     def page_rows(self, ids):
         """Return these facilities, if still published, as this search represents them now.

@@ -196,6 +196,8 @@ def tables_read(queries):
     for query in queries:
         if query["sql"].startswith("SELECT COUNT(*)"):
             found.append("count " + re.search(r'FROM "(\w+)"', query["sql"]).group(1))
+        elif query["sql"].startswith("SELECT * FROM ("):  # a UNION ALL of parts
+            found.append("parts " + re.search(r'FROM "(\w+)"', query["sql"]).group(1))
         else:
             found.append(re.match(r'SELECT (?:DISTINCT )?"(\w+)"\.', query["sql"]).group(1))
     return found
@@ -229,6 +231,24 @@ def test_the_unfiltered_facility_list_runs_four_queries(api, page_size):
     with CaptureQueriesContext(connection) as queries:
         api.get(f"/api/v1/facilities/?page_size={page_size}")
     assert tables_read(queries) == FACILITY_SEARCH_QUERIES
+
+
+@pytest.mark.parametrize("page_size", [1, 20, 100])
+def test_a_facility_search_by_level_runs_five_queries_whatever_the_page_size(api, page_size):
+    many_facilities(30)
+    url = f"/api/v1/facilities/?page_size={page_size}&ordering=level&dual_diagnosis=false"
+    api.get(url)  # warms the reference cache
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get(f"{url}&page=1")
+    assert len(response.json()["results"]) == min(page_size, 30)
+    assert response.json()["count"] == 30
+    assert tables_read(queries) == [
+        "directory_dataversion",
+        "parts directory_facility",  # the page's ids, level by level
+        "count directory_facility",
+        "directory_facility",
+        "directory_program",
+    ]
 
 
 def test_a_later_page_asks_for_its_ids_first(api):

@@ -247,7 +247,7 @@ def test_gunicorn_config_freezes_the_loaded_app():
         gc.set_threshold(*thresholds)
 
 
-# --- Growth fixes (session 2): stored rank document, one grouped pass for ordering=level ---
+# --- Growth fixes: stored rank document (session 2), ordering=level by level (session 14) ---
 
 
 def _level_ordering_reference(url_query):
@@ -329,8 +329,8 @@ def levels_world():
     ],
 )
 def test_ordering_by_level_matches_the_per_facility_formulation(api, levels_world, query, expected):
-    """One grouped pass over the matching programs filters and orders exactly as the EXISTS
-    filter plus a subquery per facility did (counts included)."""
+    """Found level by level, the pages filter and order exactly as the EXISTS filter plus
+    a subquery per facility (counts included)."""
     assert _level_ordering_reference(query) == expected
     response = api.get(f"{FACILITIES_URL}?{query}").json()
     assert response["count"] == len(expected)
@@ -375,26 +375,67 @@ def test_ordering_by_level_with_a_near_search_keeps_the_distances(api):
     assert response["count"] == 2
 
 
-def test_ordering_by_level_evaluates_the_program_filters_once(api, levels_world):
+def test_ordering_by_level_finds_a_page_level_by_level_and_counts_apart(api, levels_world):
+    """The page's ids: one query, a part per level the search allows (``available``
+    excludes round-the-clock levels), each in name order and limited to the page's end;
+    no grouping of every matching program. The count: the same facilities and programs,
+    compiled once for both."""
     url = f"{FACILITIES_URL}?ordering=level&available=sat@08:00-13:00&page_size=2"
     with CaptureQueriesContext(connection) as queries:
         response = api.get(url).json()
     assert response["count"] == 3
     assert [r["slug"] for r in response["results"]] == ["d-24-7", "b-weekend-iop"]
     searches = [q["sql"] for q in queries if 'FROM "directory_facility"' in q["sql"]]
-    ids, rows = searches[:2]
-    # One search finds the page's ids and counts every match; the condition of
-    # `available` appears once in it: in the grouped programs (one window: by the
-    # programs' clock spans, no session read).
-    assert "COUNT(*) OVER ()" in ids
-    assert ids.count('"first_start_minute" >=') == 1
-    assert "directory_session" not in ids
-    assert "GROUP BY" in ids
-    assert 'EXISTS(SELECT 1 AS "a" FROM "directory_program"' not in ids
+    ids, count, rows = searches[:3]
+    assert ids.count("UNION ALL") == 2  # outpatient, intensive outpatient, partial
+    assert re.findall(r"AS level_(\d)", ids) == ["1", "2", "3"]
+    assert ids.count('"level_slug" LIMIT 2)') == 3
+    assert ids.endswith("ORDER BY 2, 3, 4 LIMIT 2 OFFSET 0")
+    assert "GROUP BY" not in ids
+    assert "directory_session" not in ids  # one window: by the programs' clock spans
+    # A part's levels: its own, and not the lower ones; the facilities' own statement
+    # has no program condition (not offering's EXISTS: the parts say it).
+    levels = re.findall(r'(NOT )?EXISTS \(SELECT 1 FROM .*?"care_level_id" IN \(([\d, ]+)\)\)', ids)
+    assert levels == [("", "1"), ("", "2"), ("NOT ", "1"), ("", "3"), ("NOT ", "1, 2")]
+    facilities = re.search(r'"level_slug" FROM \((SELECT .*?)\) AS level_facility WHERE', ids)
+    assert "directory_program" not in facilities.group(1)
+    programs = re.search(r"EXISTS \(SELECT 1 FROM \((SELECT .*?)\) AS level_program WHERE", ids)
+    assert count == (
+        f"SELECT COUNT(*) FROM ({facilities.group(1)}) AS level_facility WHERE EXISTS "
+        f'(SELECT 1 FROM ({programs.group(1)}) AS level_program WHERE level_program."facility_id" '
+        '= level_facility."level_pk")'
+    )
     # The rows are then read by id, without searching again.
     assert "directory_session" not in rows
-    assert "GROUP BY" not in rows
+    assert "UNION" not in rows
     assert "ORDER BY" not in rows
+
+
+def test_ordering_by_level_with_a_level_no_program_offers_is_empty(api, levels_world):
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get(f"{FACILITIES_URL}?ordering=level&level=inpatient&detox=true").json()
+    assert response == {"count": 0, "next": None, "previous": None, "results": []}
+    searches = [q["sql"] for q in queries if 'FROM "directory_facility"' in q["sql"]]
+    assert len(searches) == 1  # the page's ids; none on the first page is a count of 0
+    assert re.findall(r"AS level_(\d)", searches[0]) == ["5"]
+
+
+def test_ordering_by_level_filtered_again_is_not_paged_by_level(api, levels_world):
+    """A ``by_lowest_level`` queryset filtered afterwards is paged by Django's path (the
+    parts would not know the new filter), and keeps the filter."""
+    from django.core.paginator import Paginator
+
+    from directory.api.pagination import IdsFirstPaginator, by_level
+
+    programs = Program.objects.filter(care_level__slug__in=["iop", "php"])
+    ordered = Facility.objects.published().by_lowest_level(programs)
+    assert by_level(ordered) and by_level(ordered.with_matched_programs(programs))
+    again = ordered.exclude(slug="a-weekend-php")
+    assert not by_level(again)
+    assert not by_level(ordered.order_by("name"))
+    page = IdsFirstPaginator(again.with_matched_programs(programs), 20).page(1)
+    assert [f.slug for f in page] == ["b-weekend-iop"]
+    assert Paginator(ordered, 20).count == 2
 
 
 def test_ranking_reads_the_stored_rank_document_on_postgresql(api):
@@ -528,7 +569,7 @@ def test_ordering_by_level_reads_facilities_from_the_published_name_index_alone(
     slug: ``facility_published_name`` holds them (migration 0013), so no facility row is
     read."""
     query = "ordering=level&available=sat@08:00-13:00"
-    found, ids = search_statement(api, query, "COUNT(*) OVER")
+    found, ids = search_statement(api, query, "UNION ALL")
     assert found == ["d-24-7", "b-weekend-iop", "a-weekend-php"]
     assert facility_columns(ids) == {"id", "status", "name", "slug"}
     assert facility_columns(ids) <= index_columns("facility_published_name")
@@ -815,3 +856,20 @@ def test_a_facilitys_child_rows_are_found_by_one_index_that_begins_with_it(table
         if found["index"] and "facility_id" in found["columns"]
     }
     assert on_facility == expected
+
+
+def test_programs_keep_statistics_of_care_level_and_session_days_together_on_postgresql():
+    """Migration 0022: the two columns' most common combinations, so that a level whose
+    programs never meet on a window's days is expected to have no match (see
+    ``querysets.LevelPages``)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("extended statistics are PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT s.stxname, s.stxkind::text, array_agg(a.attname ORDER BY a.attnum) "
+            "FROM pg_statistic_ext s JOIN pg_attribute a "
+            "ON a.attrelid = s.stxrelid AND a.attnum = ANY (s.stxkeys) "
+            "WHERE s.stxrelid = 'directory_program'::regclass GROUP BY s.stxname, s.stxkind"
+        )
+        statistics = cursor.fetchall()
+    assert statistics == [("program_level_days_mcv", "{m}", ["care_level_id", "session_days"])]

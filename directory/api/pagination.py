@@ -43,7 +43,9 @@ class IdsFirstPaginator(Paginator):
 
     Ordered by an annotation (distance, text rank, a facility's lowest level: programs
     ordered by level sort on a column), PostgreSQL must find and sort every
-    match for any page, which is the count's work too. So the page's ids come with the
+    match for any page, which is the count's work too (except the level order with
+    program filters, ``by_level``: its page is found level by level, its count is its own
+    query, and neither sorts every match). So the page's ids come with the
     number of matches (``COUNT(*) OVER ()``) in one query that selects neither the rows'
     columns nor their JSON (its joins are the search's own), then the page's rows by id:
     one pass over the matches where a count query and a page query made two. No match
@@ -68,14 +70,20 @@ class IdsFirstPaginator(Paginator):
         bottom = (number - 1) * self.per_page
         if not 0 <= bottom <= FARTHEST_ROW:
             return super().page(number)  # less than 1, or past any last page: Django's error
-        counted = object_list.annotate(**{MATCHES: Window(Count("*"))})
-        found = _ids_and_values(counted, bottom, bottom + self.per_page)
+        top = bottom + self.per_page
+        if leveled := by_level(object_list):
+            pages = object_list.level_pages([v for v in _values(object_list) if v != "lowest_rank"])
+            found = pages.ids(bottom, top)
+        else:
+            found = _ids_and_values(
+                object_list.annotate(**{MATCHES: Window(Count("*"))}), bottom, top
+            )
         if not found:
             if number > 1 or not self.allow_empty_first_page:
                 return super().page(number)  # past the last page: Django's error
             self.__dict__["count"] = 0  # Paginator.count is a cached_property
             return self._get_page([], number, self)
-        self.__dict__["count"] = next(iter(found.values()))[MATCHES]
+        self.__dict__["count"] = pages.count() if leveled else next(iter(found.values()))[MATCHES]
         return self._get_page(_rows(object_list, found), number, self)
 
     def _get_page(self, object_list, number, paginator):
@@ -91,16 +99,30 @@ class IdsFirstPaginator(Paginator):
         return super()._get_page(object_list, number, paginator)
 
 
-def _ids_and_values(queryset, bottom, top):
-    """Return ``{id: {annotation: value}}`` for the rows from ``bottom`` to ``top``, in order.
+def by_level(queryset):
+    """Whether the queryset is a ``by_lowest_level`` order (FacilityQuerySet), neither
+    reordered nor filtered again since."""
+    order = getattr(queryset, "level_order", None)
+    return (
+        order is not None
+        and queryset.query.order_by[:1] == ("lowest_rank",)
+        and queryset.query.where == order.where
+    )
 
-    The values are those of the queryset's annotations that are values of the row (a
-    distance, a rank, the number of matches), not child rows as JSON.
-    """
+
+def _values(queryset):
+    """The queryset's annotations that are values of the row (a distance, a rank, the
+    number of matches), not child rows as JSON."""
     from directory.querysets import RowsAsJSON
 
     annotations = queryset.query.annotation_select
-    shown = [name for name, value in annotations.items() if not isinstance(value, RowsAsJSON)]
+    return [name for name, value in annotations.items() if not isinstance(value, RowsAsJSON)]
+
+
+def _ids_and_values(queryset, bottom, top):
+    """Return ``{id: {annotation: value}}`` for the rows from ``bottom`` to ``top``, in order,
+    with the values of ``_values``."""
+    shown = _values(queryset)
     rows = queryset.prefetch_related(None).values_list("pk", *shown)[bottom:top]
     return {pk: dict(zip(shown, values, strict=True)) for pk, *values in rows}
 
