@@ -52,10 +52,13 @@ loadtest: install
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/la_care_bench make bench FACILITIES=100000
 # First the import of an N-facility file (facilities/s, peak memory), then the query mix
 # and throughput on the data it imported (wrk from Debian: apt-get install wrk).
+# ALONGSIDE=<database URL> of another size's run (e.g. 10000's, made first) times the mix
+# on both side by side and reports each query's p95 over its p95 there (the growth target).
 FACILITIES ?= 10000
+ALONGSIDE ?=
 bench: migrate
 	$(BIN)/python manage.py bench_import --facilities $(FACILITIES) --output bench-import-$(FACILITIES).json
-	$(BIN)/python manage.py bench --facilities $(FACILITIES) --reuse --gc-freeze --http --output bench-$(FACILITIES).json
+	$(BIN)/python manage.py bench --facilities $(FACILITIES) --reuse --gc-freeze --http $(if $(ALONGSIDE),--alongside $(ALONGSIDE)) --output bench-$(FACILITIES).json
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

@@ -35,13 +35,14 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
 import django
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.db.models import Count
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
@@ -743,67 +744,197 @@ def explain(statement):
 CACHED_SECONDS = 600
 
 
-def measure(url, *, runs, warm_up=WARM_UP, with_explain=False):
-    """Return the timings of one search: API and SQL p50/p95, queries, count, statements."""
-    client = Client()
-    response = client.get(url)
-    if response.status_code != 200:
-        error = response.content[:500].decode("utf-8", "replace")
-        return {"url": url, "status": response.status_code, "error": error}
-    for _ in range(warm_up - 1):
-        client.get(url)
-    api = []
-    for _ in range(runs):
-        clock = time.perf_counter()
-        response = client.get(url)
-        api.append(time.perf_counter() - clock)
-    recorder = StatementRecorder()
-    with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(recorder):
-        response = client.get(url)
-    body = response.json()
-    statements = recorder.statements
-    for _ in range(warm_up):
-        _time_statements(statements)
-    for statement in statements:
-        statement.seconds.clear()
-    sql = [_time_statements(statements) for _ in range(runs)]
-    slowest = max(statements, key=lambda s: statistics.median(s.seconds), default=None)
-    result = {
-        "url": url,
-        "status": response.status_code,
-        "count": body.get("count") if isinstance(body, dict) else None,
-        "results": len(body.get("results", [])) if isinstance(body, dict) else None,
-        "queries": len(captured.captured_queries),
-        "api_p50_ms": _ms(percentile(api, 0.5)),
-        "api_p95_ms": _ms(percentile(api, 0.95)),
-        "sql_p50_ms": _ms(percentile(sql, 0.5)),
-        "sql_p95_ms": _ms(percentile(sql, 0.95)),
-        "response_bytes": len(response.content),
-        "statements": [
-            {"p50_ms": _ms(statistics.median(s.seconds)), "sql": s.sql[:300]} for s in statements
-        ],
-    }
-    result["api_over_sql_p50"] = (
-        round(result["api_p50_ms"] / result["sql_p50_ms"], 2) if result["sql_p50_ms"] else None
-    )
+class SearchSamples:
+    """One search's timings on the current database: its API requests in-process, and the
+    statements one request ran, captured and executed again through a plain cursor."""
+
+    def __init__(self, url):
+        self.url, self.client = url, Client()
+        self.api, self.sql, self.statements = [], [], []
+        self.response = self.body = self.error = None
+        self.queries = 0
+
+    def prepare(self, warm_up=WARM_UP):
+        """Warm up and capture the statements; False (and ``error``) unless it answers 200."""
+        response = self.client.get(self.url)
+        if response.status_code != 200:
+            self.error = {
+                "url": self.url,
+                "status": response.status_code,
+                "error": response.content[:500].decode("utf-8", "replace"),
+            }
+            return False
+        for _ in range(warm_up - 1):
+            self.client.get(self.url)
+        recorder = StatementRecorder()
+        with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(recorder):
+            self.response = self.client.get(self.url)
+        self.body, self.queries = self.response.json(), len(captured.captured_queries)
+        self.statements = recorder.statements
+        for _ in range(warm_up):
+            _time_statements(self.statements)
+        for statement in self.statements:
+            statement.seconds.clear()
+        return True
+
+    def sample(self, runs):
+        """Time ``runs`` requests, then ``runs`` executions of their statements."""
+        for _ in range(runs):
+            clock = time.perf_counter()
+            self.client.get(self.url)
+            self.api.append(time.perf_counter() - clock)
+        self.sql += [_time_statements(self.statements) for _ in range(runs)]
+
+    def result(self):
+        if self.error:
+            return self.error
+        body, statements = self.body, self.statements
+        result = {
+            "url": self.url,
+            "status": self.response.status_code,
+            "count": body.get("count") if isinstance(body, dict) else None,
+            "results": len(body.get("results", [])) if isinstance(body, dict) else None,
+            "queries": self.queries,
+            "api_p50_ms": _ms(percentile(self.api, 0.5)),
+            "api_p95_ms": _ms(percentile(self.api, 0.95)),
+            "sql_p50_ms": _ms(percentile(self.sql, 0.5)),
+            "sql_p95_ms": _ms(percentile(self.sql, 0.95)),
+            "response_bytes": len(self.response.content),
+            "statements": [
+                {"p50_ms": _ms(statistics.median(s.seconds)), "sql": s.sql[:300]}
+                for s in statements
+            ],
+        }
+        result["api_over_sql_p50"] = (
+            round(result["api_p50_ms"] / result["sql_p50_ms"], 2) if result["sql_p50_ms"] else None
+        )
+        return result
+
+    def slowest(self):
+        return max(self.statements, key=lambda s: statistics.median(s.seconds), default=None)
+
+    def cached_p50_ms(self, runs):
+        """The p50 of ``runs`` answers from the answer cache (the first stores it)."""
+        with override_settings(API_CACHE_SECONDS=CACHED_SECONDS):
+            self.client.get(self.url)  # stored
+            cached = []
+            for _ in range(runs):
+                clock = time.perf_counter()
+                self.client.get(self.url)
+                cached.append(time.perf_counter() - clock)
+        return _ms(percentile(cached, 0.5))
+
+
+def measure(url, *, runs, warm_up=WARM_UP, with_explain=False, alongside=None):
+    """Return the timings of one search: API and SQL p50/p95, queries, count, statements.
+
+    With ``alongside`` (an ``Alongside`` database), the same search is timed there too,
+    in turns of ``ALONGSIDE_TURN`` requests (then as many replays of its statements) on
+    each database, so that whatever the machine does meanwhile falls on both alike; its
+    timings go under ``alongside``, and ``api_p95_over_alongside`` is the ratio of the
+    two p95s.
+    """
+    here = SearchSamples(url)
+    if not here.prepare(warm_up):
+        return here.error
+    there = None
+    if alongside is not None:
+        with alongside.active():
+            there = SearchSamples(url)
+            there.prepare(warm_up)
+    if there is None or there.error:
+        here.sample(runs)
+    else:
+        for turn, start in enumerate(range(0, runs, ALONGSIDE_TURN)):
+            count = min(ALONGSIDE_TURN, runs - start)
+            if turn % 2:
+                here.sample(count)
+            with alongside.active():
+                there.sample(count)
+            if not turn % 2:
+                here.sample(count)
+    result = here.result()
+    slowest = here.slowest()
     if with_explain and slowest is not None:
         result["slowest_sql"] = slowest.sql
         result["explain"] = explain(slowest)
-    with override_settings(API_CACHE_SECONDS=CACHED_SECONDS):
-        client.get(url)  # stored
-        cached = []
-        for _ in range(runs):
-            clock = time.perf_counter()
-            client.get(url)
-            cached.append(time.perf_counter() - clock)
-    result["api_cached_p50_ms"] = _ms(percentile(cached, 0.5))
+    result["api_cached_p50_ms"] = here.cached_p50_ms(runs)
+    if there is not None:
+        result["alongside"] = there.result()
+        if not there.error:
+            result["api_p95_over_alongside"] = round(
+                result["api_p95_ms"] / result["alongside"]["api_p95_ms"], 2
+            )
     return result
 
 
+# Requests (then statement replays) per turn on each database when timing side by side.
+ALONGSIDE_TURN = 10
+
+
+class Alongside:
+    """Another database holding the synthetic dataset at another size (``bench
+    --alongside``), made Django's default connection while ``active``.
+
+    Both connections stay open, so neither database's server process starts cold on its
+    turn; each keeps its own reference data (``directory.reference``: care levels and
+    neighborhoods by id).
+    """
+
+    def __init__(self, settings_dict):
+        from django.db.utils import load_backend
+
+        self.settings_dict = settings_dict
+        backend = load_backend(settings_dict["ENGINE"])
+        self.wrapper = backend.DatabaseWrapper(settings_dict, DEFAULT_DB_ALIAS)
+        self.reference = {}
+
+    @classmethod
+    def at(cls, url):
+        """The database at this URL (as ``DATABASE_URL`` gives it), with the configured
+        database's other settings (the PostgreSQL session settings among them)."""
+        import environ
+
+        found = environ.Env.db_url_config(url)
+        if found["ENGINE"] != connection.settings_dict["ENGINE"]:
+            raise BenchError(ALONGSIDE_ENGINE.format(url=url))
+        keys = ("NAME", "USER", "PASSWORD", "HOST", "PORT")
+        return cls({**connection.settings_dict, **{key: found.get(key, "") for key in keys}})
+
+    @contextmanager
+    def active(self):
+        from directory import reference
+
+        previous, previous_reference = connections[DEFAULT_DB_ALIAS], reference._cache
+        connections[DEFAULT_DB_ALIAS], reference._cache = self.wrapper, self.reference
+        try:
+            yield self
+        finally:
+            connections[DEFAULT_DB_ALIAS], reference._cache = previous, previous_reference
+
+    def close(self):
+        self.wrapper.close()
+
+
+ALONGSIDE_ENGINE = "--alongside {url}: not the configured database's engine"
+ALONGSIDE_DATASET = (
+    "--alongside: {name} holds no synthetic dataset of this seed (load one there first, "
+    "e.g. with bench_import)"
+)
+
+
 def run_query_mix(
-    *, runs, warm_up=WARM_UP, with_explain=False, names=None, gc_freeze=False, progress=None
+    *,
+    runs,
+    warm_up=WARM_UP,
+    with_explain=False,
+    names=None,
+    gc_freeze=False,
+    progress=None,
+    alongside=None,
 ):
-    """Return {name: timings} for the query mix (or the named part of it).
+    """Return {name: timings} for the query mix (or the named part of it), each timed side
+    by side with ``alongside`` too when it is given (``measure``).
 
     The load's garbage is collected first so that it does not fall into a timed request.
     With ``gc_freeze`` the surviving objects are then frozen (``gc.freeze()``), as a server
@@ -825,11 +956,15 @@ def run_query_mix(
         for name, url in query_mix().items():
             if names and name not in names:
                 continue
-            results[name] = measure(url, runs=runs, warm_up=warm_up, with_explain=with_explain)
+            results[name] = measure(
+                url, runs=runs, warm_up=warm_up, with_explain=with_explain, alongside=alongside
+            )
             timing = results[name]
+            growth = timing.get("api_p95_over_alongside")
             progress(
                 f"{name}: api p50 {timing.get('api_p50_ms')} ms, "
                 f"sql p50 {timing.get('sql_p50_ms')} ms, {timing.get('queries')} queries"
+                + ("" if growth is None else f", p95 {growth}x alongside")
             )
     return results
 
@@ -1080,6 +1215,7 @@ TABLE_COLUMNS = (
     ("sql p95", "{:>8}", "sql_p95_ms"),
     ("api/sql", "{:>7}", "api_over_sql_p50"),
     ("cached", "{:>7}", "api_cached_p50_ms"),
+    ("p95/alongside", "{:>13}", "api_p95_over_alongside"),
 )
 
 
@@ -1110,14 +1246,24 @@ def run(
     with_explain=False,
     names=None,
     gc_freeze=False,
+    alongside=None,
     progress: Callable[[str], None] | None = None,
 ):
-    """Load the dataset, time the query mix (and throughput with ``http``); return the report."""
+    """Load the dataset, time the query mix (and throughput with ``http``); return the report.
+
+    With ``alongside`` (an ``Alongside`` database: the dataset at another size), the mix is
+    timed on both side by side, and the report says what that database holds.
+    """
     progress = progress or (lambda message: None)
     refuse_non_synthetic(keep=keep)
     if http and not shutil.which("wrk"):
         raise BenchError(WRK_MISSING)
     loaded = load_dataset(facilities, seed=seed, reuse=reuse, progress=progress)
+    if alongside is not None:
+        with alongside.active():
+            if not matches_existing(Facility.objects.filter(source=SYNTHETIC).count(), seed):
+                raise BenchError(ALONGSIDE_DATASET.format(name=alongside.settings_dict["NAME"]))
+            held = {"database": str(alongside.settings_dict["NAME"]), "dataset": dataset_summary()}
     report = {
         "facilities": facilities,
         "seed": seed,
@@ -1139,6 +1285,7 @@ def run(
             names=names,
             gc_freeze=gc_freeze,
             progress=progress,
+            alongside=alongside,
         ),
         "search_rps": None,
         "trivial_rps": None,
@@ -1160,5 +1307,7 @@ def run(
             report["uncached_search_over_trivial_rps"] = round(
                 report["search_rps_uncached"] / report["trivial_rps"], 3
             )
+    if alongside is not None:
+        report["alongside"] = held
     report["load_average_after"] = _load_average()
     return report

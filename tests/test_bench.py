@@ -7,7 +7,7 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Count
 
 from directory import bench
@@ -243,3 +243,43 @@ def test_it_refuses_to_load_anything_but_loopback():
 )
 def test_percentiles_interpolate_between_ranks(samples, fraction, expected):
     assert bench.percentile(samples, fraction) == pytest.approx(expected)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.usefixtures("migrated_data_restored")
+def test_alongside_times_each_search_on_both_databases_in_turns():
+    """``--alongside``: a second connection (here to the same database, which holds the
+    dataset) becomes Django's default in turns; each search's figures there come under
+    ``alongside``, and its p95 is compared with the p95 here."""
+    bench.load_dataset(200, seed=42)
+    alongside = bench.Alongside(dict(connection.settings_dict))
+    turns = []
+    real_sample = bench.SearchSamples.sample
+
+    def sample(samples, runs):
+        turns.append((connections["default"] is alongside.wrapper, runs))
+        return real_sample(samples, runs)
+
+    bench.SearchSamples.sample = sample
+    try:
+        report = bench.run(
+            facilities=200, runs=25, reuse=True, names=["neighborhood"], alongside=alongside
+        )
+    finally:
+        bench.SearchSamples.sample = real_sample
+        alongside.close()
+    # Turns of ten, the first on the other database, then alternating who goes first.
+    assert turns == [(True, 10), (False, 10), (False, 10), (True, 10), (True, 5), (False, 5)]
+    assert connections["default"] is not alongside.wrapper
+    timing = report["queries"]["neighborhood"]
+    there = timing["alongside"]
+    assert set(there) >= QUERY_FIELDS - {"api_cached_p50_ms"}
+    assert (there["status"], there["count"], there["queries"]) == (200, timing["count"], 3)
+    assert timing["api_p95_over_alongside"] == round(timing["api_p95_ms"] / there["api_p95_ms"], 2)
+    assert report["alongside"]["dataset"]["synthetic_facilities"] == 200
+
+
+def test_alongside_refuses_another_engine(tmp_path):
+    other = "sqlite:///other.db" if connection.vendor == "postgresql" else "postgres://x@y/z"
+    with pytest.raises(CommandError, match="not the configured database's engine"):
+        run_bench(tmp_path, "--alongside", other)

@@ -39,6 +39,13 @@ class Command(BaseCommand):
             "(config/process.py)",
         )
         parser.add_argument(
+            "--alongside",
+            metavar="DATABASE_URL",
+            help="time the mix side by side on this database too, which holds the synthetic "
+            "dataset at another size (e.g. 10,000 when this one holds 100,000), in turns of "
+            f"{bench.ALONGSIDE_TURN} requests; reports each query's p95 over its p95 there",
+        )
+        parser.add_argument(
             "--only",
             action="append",
             choices=sorted([*bench.QUERY_MIX, "deep_page"]),
@@ -54,7 +61,10 @@ class Command(BaseCommand):
             if verbose:
                 self.stderr.write(message)
 
+        alongside = None
         try:
+            if options["alongside"]:
+                alongside = bench.Alongside.at(options["alongside"])
             report = bench.run(
                 facilities=options["facilities"],
                 seed=options["seed"],
@@ -66,12 +76,16 @@ class Command(BaseCommand):
                 with_explain=options["explain"],
                 names=options["only"],
                 gc_freeze=options["gc_freeze"],
+                alongside=alongside,
                 progress=progress,
             )
             if options["output"]:
                 bench.write_report(options["output"], report)
         except bench.BenchError as error:
             raise CommandError(str(error)) from None
+        finally:
+            if alongside is not None:
+                alongside.close()
         machine = report["machine"]
         self.stdout.write(
             f"{report['facilities']} facilities (seed {report['seed']}), {report['runs']} runs; "
@@ -81,6 +95,14 @@ class Command(BaseCommand):
         rate = report["import_facilities_per_second"]
         self.stdout.write(f"import: {rate} facilities/s" if rate else "import: reused dataset")
         self.stdout.write("times in ms\n" + bench.format_table(report["queries"]))
+        if alongside is not None:
+            held = report["alongside"]
+            timings = {n: t["alongside"] for n, t in report["queries"].items() if "alongside" in t}
+            self.stdout.write(
+                f"alongside, side by side: {held['database']}, "
+                f"{held['dataset']['synthetic_facilities']} synthetic facilities\n"
+                + bench.format_table(timings)
+            )
         if report["search_rps"] is not None:
             self.stdout.write(
                 f"search {report['search_rps']:.1f} requests/s (answer cache on), "
@@ -90,6 +112,11 @@ class Command(BaseCommand):
                 f"{report['uncached_search_over_trivial_rps']:.2f})"
             )
         failed = {n: t["status"] for n, t in report["queries"].items() if t["status"] != 200}
+        failed |= {
+            f"{n} (alongside)": t["alongside"]["status"]
+            for n, t in report["queries"].items()
+            if t.get("alongside", {}).get("status", 200) != 200
+        }
         if failed:
             raise CommandError(f"queries that did not answer 200: {failed}")
         if report.get("http_error"):
