@@ -58,7 +58,7 @@ FACILITIES ?= 10000
 ALONGSIDE ?=
 bench: migrate
 	$(BIN)/python manage.py bench_import --facilities $(FACILITIES) --output bench-import-$(FACILITIES).json
-	$(BIN)/python manage.py bench --facilities $(FACILITIES) --reuse --gc-freeze --http $(if $(ALONGSIDE),--alongside $(ALONGSIDE)) --output bench-$(FACILITIES).json
+	$(BIN)/python manage.py bench --facilities $(FACILITIES) --reuse --gc-freeze --http $(if $(ALONGSIDE),--alongside '$(ALONGSIDE)') --output bench-$(FACILITIES).json
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

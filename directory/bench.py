@@ -841,9 +841,12 @@ def measure(url, *, runs, warm_up=WARM_UP, with_explain=False, alongside=None):
     if alongside is not None:
         with alongside.active():
             there = SearchSamples(url)
-            there.prepare(warm_up)
+            try:
+                there.prepare(warm_up)
+            except Exception as error:  # the test client re-raises the view's exceptions
+                there.error = {"url": url, "status": 500, "error": repr(error)[:500]}
     if there is None or there.error:
-        here.sample(runs)
+        here.sample(runs)  # alone: the result says so (``alongside`` holds the error)
     else:
         for turn, start in enumerate(range(0, runs, ALONGSIDE_TURN)):
             count = min(ALONGSIDE_TURN, runs - start)
@@ -899,7 +902,33 @@ class Alongside:
         if found["ENGINE"] != connection.settings_dict["ENGINE"]:
             raise BenchError(ALONGSIDE_ENGINE.format(url=url))
         keys = ("NAME", "USER", "PASSWORD", "HOST", "PORT")
-        return cls({**connection.settings_dict, **{key: found.get(key, "") for key in keys}})
+        settings_dict = {**connection.settings_dict, **{key: found.get(key, "") for key in keys}}
+        settings_dict["OPTIONS"] = {**settings_dict.get("OPTIONS", {}), **found.get("OPTIONS", {})}
+        return cls(settings_dict)
+
+    def check(self, seed):
+        """Return what the database holds (and its server), or raise BenchError unless it
+        answers, is migrated and holds the synthetic dataset of this seed."""
+        from django.db import DatabaseError
+        from django.db.migrations.executor import MigrationExecutor
+
+        name = self.settings_dict["NAME"]
+        with self.active():
+            try:
+                executor = MigrationExecutor(self.wrapper)
+                unapplied = executor.migration_plan(executor.loader.graph.leaf_nodes())
+                synthetic = Facility.objects.filter(source=SYNTHETIC).count()
+            except DatabaseError as error:
+                raise BenchError(ALONGSIDE_UNREACHABLE.format(name=name, error=error)) from None
+            if unapplied:
+                raise BenchError(ALONGSIDE_UNMIGRATED.format(name=name))
+            if not matches_existing(synthetic, seed):
+                raise BenchError(ALONGSIDE_DATASET.format(name=name))
+            return {
+                "database": str(name),
+                "server": machine_info()["db"],
+                "dataset": dataset_summary(),
+            }
 
     @contextmanager
     def active(self):
@@ -920,6 +949,10 @@ ALONGSIDE_ENGINE = "--alongside {url}: not the configured database's engine"
 ALONGSIDE_DATASET = (
     "--alongside: {name} holds no synthetic dataset of this seed (load one there first, "
     "e.g. with bench_import)"
+)
+ALONGSIDE_UNREACHABLE = "--alongside: {name} does not answer: {error}"
+ALONGSIDE_UNMIGRATED = (
+    "--alongside: {name} has unapplied migrations: run migrate there, then VACUUM (ANALYZE)"
 )
 
 
@@ -1258,12 +1291,8 @@ def run(
     refuse_non_synthetic(keep=keep)
     if http and not shutil.which("wrk"):
         raise BenchError(WRK_MISSING)
+    held = None if alongside is None else alongside.check(seed)  # before a long load
     loaded = load_dataset(facilities, seed=seed, reuse=reuse, progress=progress)
-    if alongside is not None:
-        with alongside.active():
-            if not matches_existing(Facility.objects.filter(source=SYNTHETIC).count(), seed):
-                raise BenchError(ALONGSIDE_DATASET.format(name=alongside.settings_dict["NAME"]))
-            held = {"database": str(alongside.settings_dict["NAME"]), "dataset": dataset_summary()}
     report = {
         "facilities": facilities,
         "seed": seed,
@@ -1307,7 +1336,7 @@ def run(
             report["uncached_search_over_trivial_rps"] = round(
                 report["search_rps_uncached"] / report["trivial_rps"], 3
             )
-    if alongside is not None:
+    if held is not None:
         report["alongside"] = held
     report["load_average_after"] = _load_average()
     return report

@@ -376,6 +376,10 @@ class TableColumn(Expression):
         return [self]
 
 
+# The order of ``FacilityQuerySet.by_lowest_level``.
+LEVEL_ORDER = ("lowest_rank", "name", "slug")
+
+
 @dataclass(frozen=True)
 class LevelOrder:
     """What ``FacilityQuerySet.by_lowest_level`` ordered: the facilities before it (every
@@ -433,7 +437,9 @@ class LevelPages:
             self.facilities = rows.query.get_compiler(self.db).as_sql()
             self.programs = matching.query.get_compiler(self.db).as_sql()
         except EmptyResultSet:
-            self.levels = []  # a search that can match nothing (e.g. an empty list of ids)
+            # A search that can match nothing: no level allowed (level=residential with
+            # lives_at_home=true), or an empty list of ids.
+            self.levels, self.facilities, self.programs = [], None, None
 
     def count(self):
         """The number of facilities offering a matching program (as ``offering`` counts)."""
@@ -449,6 +455,8 @@ class LevelPages:
     def ids(self, bottom, top):
         """Return ``{id: {"lowest_rank": rank, value: …}}`` for the rows from ``bottom`` to
         ``top``, in order."""
+        if not self.levels:
+            return {}
         quote = connections[self.db].ops.quote_name
         facility, program = "level_facility", "level_program"
         values = "".join(f", {facility}.{quote(name)}" for name in self.values)
@@ -473,8 +481,6 @@ class LevelPages:
                 f"{facility}.{quote('level_slug')} LIMIT {int(top)}) AS level_{int(level.rank)}"
             )
             params += [*facility_params, *program_params, *(program_params if lower else ())]
-        if not parts:
-            return {}
         name = 3 + len(self.values)  # the name column's position; the slug's follows
         sql = " UNION ALL ".join(parts) + f" ORDER BY 2, {name}, {name + 1} LIMIT %s OFFSET %s"
         rows = self._fetch(sql, [*params, top - bottom, bottom])
@@ -679,7 +685,7 @@ class FacilityQuerySet(models.QuerySet):
         clone = self.offering(programs).annotate(
             lowest_rank=Subquery(ranks.values("care_level__rank")[:1])
         )
-        clone = clone.order_by("lowest_rank", "name", "slug")
+        clone = clone.order_by(*LEVEL_ORDER)
         clone.level_order = LevelOrder(self, programs, clone.query.where)
         return clone
 

@@ -283,3 +283,13 @@ def test_alongside_refuses_another_engine(tmp_path):
     other = "sqlite:///other.db" if connection.vendor == "postgresql" else "postgres://x@y/z"
     with pytest.raises(CommandError, match="not the configured database's engine"):
         run_bench(tmp_path, "--alongside", other)
+
+
+def test_alongside_refuses_a_database_that_does_not_answer():
+    missing = "la_care_no_such_database"
+    if connection.vendor == "sqlite":
+        missing = "/no/such/folder/la_care.sqlite3"
+    alongside = bench.Alongside({**connection.settings_dict, "NAME": missing})
+    with pytest.raises(bench.BenchError, match=f"--alongside: {missing} does not answer: "):
+        alongside.check(seed=42)
+    alongside.close()

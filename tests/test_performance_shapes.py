@@ -420,10 +420,23 @@ def test_ordering_by_level_with_a_level_no_program_offers_is_empty(api, levels_w
     assert re.findall(r"AS level_(\d)", searches[0]) == ["5"]
 
 
+@pytest.mark.parametrize(
+    "query", ["level=residential&lives_at_home=true", "min_level=php&max_level=iop"]
+)
+def test_ordering_by_level_with_no_level_allowed_finds_nothing(api, levels_world, query):
+    """No care level passes the level filters together: an empty page, no search query."""
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get(f"{FACILITIES_URL}?ordering=level&{query}")
+    assert response.status_code == 200
+    assert response.json() == {"count": 0, "next": None, "previous": None, "results": []}
+    assert not [q for q in queries if 'FROM "directory_facility"' in q["sql"]]
+
+
 def test_ordering_by_level_filtered_again_is_not_paged_by_level(api, levels_world):
     """A ``by_lowest_level`` queryset filtered afterwards is paged by Django's path (the
     parts would not know the new filter), and keeps the filter."""
     from django.core.paginator import Paginator
+    from django.db.models import Value
 
     from directory.api.pagination import IdsFirstPaginator, by_level
 
@@ -433,6 +446,11 @@ def test_ordering_by_level_filtered_again_is_not_paged_by_level(api, levels_worl
     again = ordered.exclude(slug="a-weekend-php")
     assert not by_level(again)
     assert not by_level(ordered.order_by("name"))
+    assert not by_level(ordered.order_by("lowest_rank"))
+    assert not by_level(ordered.reverse())
+    assert not by_level(ordered[:1])
+    assert not by_level(ordered.annotate(n=Value(1)))
+    assert by_level(Facility.objects.published().near(34.0, -118.2, 10).by_lowest_level(programs))
     page = IdsFirstPaginator(again.with_matched_programs(programs), 20).page(1)
     assert [f.slug for f in page] == ["b-weekend-iop"]
     assert Paginator(ordered, 20).count == 2

@@ -100,13 +100,22 @@ class IdsFirstPaginator(Paginator):
 
 
 def by_level(queryset):
-    """Whether the queryset is a ``by_lowest_level`` order (FacilityQuerySet), neither
-    reordered nor filtered again since."""
+    """Whether the queryset is a ``by_lowest_level`` order (FacilityQuerySet) as it was
+    made: not reordered, reversed, sliced, filtered or given new values since (its pages
+    are found from what it was made of, ``querysets.LevelOrder``)."""
+    from directory.querysets import LEVEL_ORDER
+
     order = getattr(queryset, "level_order", None)
+    if order is None:
+        return False
+    query = queryset.query
+    added = set(_values(queryset)) - {"lowest_rank"} - set(order.facilities.query.annotations)
     return (
-        order is not None
-        and queryset.query.order_by[:1] == ("lowest_rank",)
-        and queryset.query.where == order.where
+        query.order_by == LEVEL_ORDER
+        and query.standard_ordering
+        and not query.is_sliced
+        and query.where == order.where
+        and not added
     )
 
 

@@ -11,7 +11,7 @@ facilities (264 ms) instead of finding none (0.03 ms). With these statistics
 (most-common combinations of the two columns, kept by ``ANALYZE``) PostgreSQL expects
 what is there, and the page's ids took 4.7 ms.
 
-PostgreSQL only (SQLite has no extended statistics). Creating them takes a moment; the
+PostgreSQL only (SQLite has no extended statistics). Creating them is immediate; the
 next ``ANALYZE`` of the programs (autovacuum's, or the one docs/operations.md advises
 after a large import) fills them.
 """
