@@ -378,6 +378,8 @@ class TableColumn(Expression):
 
 # The order of ``FacilityQuerySet.by_lowest_level``.
 LEVEL_ORDER = ("lowest_rank", "name", "slug")
+# The subqueries' aliases in the SQL ``LevelPages`` assembles.
+FACILITY_ALIAS, PROGRAM_ALIAS = "level_facility", "level_program"
 
 
 @dataclass(frozen=True)
@@ -417,12 +419,13 @@ class LevelPages:
     for every level, which took longer than the query (10-15 ms a level for that search).
     """
 
-    def __init__(self, ordered, values=()):
+    def __init__(self, ordered):
         from directory import reference
 
         self.db = ordered.db
-        self.values = list(values)
         facilities, programs = ordered.level_order.facilities, ordered.level_order.programs
+        # The search's annotations before the order are values of the row (a distance).
+        self.values = list(facilities.query.annotation_select)
         self.levels = [
             level
             for level in reference.care_levels().values()
@@ -447,8 +450,8 @@ class LevelPages:
             return 0
         (facilities, facility_params), (programs, program_params) = self.facilities, self.programs
         sql = (
-            f"SELECT COUNT(*) FROM ({facilities}) AS level_facility WHERE EXISTS (SELECT 1 "
-            f"FROM ({programs}) AS level_program WHERE {self._same_facility})"
+            f"SELECT COUNT(*) FROM ({facilities}) AS {FACILITY_ALIAS} WHERE EXISTS (SELECT 1 "
+            f"FROM ({programs}) AS {PROGRAM_ALIAS} WHERE {self._same_facility})"
         )
         return self._fetch(sql, [*facility_params, *program_params])[0][0]
 
@@ -458,7 +461,7 @@ class LevelPages:
         if not self.levels:
             return {}
         quote = connections[self.db].ops.quote_name
-        facility, program = "level_facility", "level_program"
+        facility, program = FACILITY_ALIAS, PROGRAM_ALIAS
         values = "".join(f", {facility}.{quote(name)}" for name in self.values)
         (facilities, facility_params), (programs, program_params) = self.facilities, self.programs
 
@@ -495,7 +498,7 @@ class LevelPages:
     @property
     def _same_facility(self):
         quote = connections[self.db].ops.quote_name
-        return f"level_program.{quote('facility_id')} = level_facility.{quote('level_pk')}"
+        return f"{PROGRAM_ALIAS}.{quote('facility_id')} = {FACILITY_ALIAS}.{quote('level_pk')}"
 
     def _fetch(self, sql, params):
         with connections[self.db].cursor() as cursor:
@@ -663,12 +666,13 @@ class FacilityQuerySet(models.QuerySet):
         )
         return self.for_representation(programs=prefetched)
 
-    def with_lowest_rank(self):
-        """Annotate ``lowest_rank``: the rank of the facility's least intensive program
-        (None without programs)."""
+    def with_lowest_rank(self, programs=None):
+        """Annotate ``lowest_rank``: the rank of the least intensive of the facility's
+        programs, or of those of it among ``programs`` (None when it has none)."""
         from directory.models import Program
 
-        ranks = Program.objects.filter(facility=OuterRef("pk")).order_by("care_level__rank")
+        programs = Program.objects.all() if programs is None else programs
+        ranks = programs.filter(facility=OuterRef("pk")).order_by("care_level__rank")
         return self.annotate(lowest_rank=Subquery(ranks.values("care_level__rank")[:1]))
 
     def by_lowest_level(self, programs):
@@ -681,18 +685,13 @@ class FacilityQuerySet(models.QuerySet):
         api.pagination calls while it is neither reordered nor filtered again): neither
         sorts every match.
         """
-        ranks = programs.filter(facility=OuterRef("pk")).order_by("care_level__rank")
-        clone = self.offering(programs).annotate(
-            lowest_rank=Subquery(ranks.values("care_level__rank")[:1])
-        )
-        clone = clone.order_by(*LEVEL_ORDER)
+        clone = self.offering(programs).with_lowest_rank(programs).order_by(*LEVEL_ORDER)
         clone.level_order = LevelOrder(self, programs, clone.query.where)
         return clone
 
-    def level_pages(self, values=()):
-        """Return the ``LevelPages`` of a ``by_lowest_level`` order, its rows carrying the
-        values of these annotations."""
-        return LevelPages(self, values)
+    def level_pages(self):
+        """Return the ``LevelPages`` of a ``by_lowest_level`` order."""
+        return LevelPages(self)
 
     def page_rows(self, ids):
         """Return these facilities, if still published, as this search represents them now.

@@ -247,26 +247,25 @@ def test_percentiles_interpolate_between_ranks(samples, fraction, expected):
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.usefixtures("migrated_data_restored")
-def test_alongside_times_each_search_on_both_databases_in_turns():
+def test_alongside_times_each_search_on_both_databases_in_turns(monkeypatch):
     """``--alongside``: a second connection (here to the same database, which holds the
     dataset) becomes Django's default in turns; each search's figures there come under
     ``alongside``, and its p95 is compared with the p95 here."""
     bench.load_dataset(200, seed=42)
     alongside = bench.Alongside(dict(connection.settings_dict))
     turns = []
-    real_sample = bench.SearchSamples.sample
+    sample = bench.SearchSamples.sample
 
-    def sample(samples, runs):
+    def recorded(samples, runs):  # which database each turn ran on, and how many runs
         turns.append((connections["default"] is alongside.wrapper, runs))
-        return real_sample(samples, runs)
+        return sample(samples, runs)
 
-    bench.SearchSamples.sample = sample
+    monkeypatch.setattr(bench.SearchSamples, "sample", recorded)
     try:
         report = bench.run(
             facilities=200, runs=25, reuse=True, names=["neighborhood"], alongside=alongside
         )
     finally:
-        bench.SearchSamples.sample = real_sample
         alongside.close()
     # Turns of ten, the first on the other database, then alternating who goes first.
     assert turns == [(True, 10), (False, 10), (False, 10), (True, 10), (True, 5), (False, 5)]

@@ -1,5 +1,6 @@
 from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet, Window
+from django.utils.functional import cached_property
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
 
@@ -59,6 +60,17 @@ class IdsFirstPaginator(Paginator):
     or a paginator with orphans, is paged as Django pages it.
     """
 
+    @cached_property
+    def level_pages(self):
+        """The ``LevelPages`` of a level order with program filters (``by_level``), else None."""
+        return self.object_list.level_pages() if by_level(self.object_list) else None
+
+    @cached_property
+    def count(self):
+        if self.level_pages is not None:
+            return self.level_pages.count()  # its own query, whatever the page
+        return super().count
+
     def page(self, number):
         object_list = self.object_list
         if self.orphans or not hasattr(object_list, "page_rows") or ordered_by_columns(object_list):
@@ -71,9 +83,8 @@ class IdsFirstPaginator(Paginator):
         if not 0 <= bottom <= FARTHEST_ROW:
             return super().page(number)  # less than 1, or past any last page: Django's error
         top = bottom + self.per_page
-        if leveled := by_level(object_list):
-            pages = object_list.level_pages([v for v in _values(object_list) if v != "lowest_rank"])
-            found = pages.ids(bottom, top)
+        if self.level_pages is not None:
+            found = self.level_pages.ids(bottom, top)
         else:
             found = _ids_and_values(
                 object_list.annotate(**{MATCHES: Window(Count("*"))}), bottom, top
@@ -83,7 +94,8 @@ class IdsFirstPaginator(Paginator):
                 return super().page(number)  # past the last page: Django's error
             self.__dict__["count"] = 0  # Paginator.count is a cached_property
             return self._get_page([], number, self)
-        self.__dict__["count"] = pages.count() if leveled else next(iter(found.values()))[MATCHES]
+        if self.level_pages is None:
+            self.__dict__["count"] = next(iter(found.values()))[MATCHES]
         return self._get_page(_rows(object_list, found), number, self)
 
     def _get_page(self, object_list, number, paginator):
