@@ -292,3 +292,13 @@ def test_alongside_refuses_a_database_that_does_not_answer():
     with pytest.raises(bench.BenchError, match=f"--alongside: {missing} does not answer: "):
         alongside.check(seed=42)
     alongside.close()
+
+
+def test_between_timed_requests_it_runs_what_gunicorn_runs_after_each_answer(monkeypatch):
+    """``post_request``'s collection runs after each timed request, outside its time."""
+    calls = []
+    monkeypatch.setattr(bench, "collect_between_requests", lambda: calls.append(1))
+    samples = bench.SearchSamples("/api/v1/care-levels/")
+    assert samples.prepare(warm_up=1)
+    samples.sample(7)
+    assert (len(samples.api), len(calls)) == (7, 7)

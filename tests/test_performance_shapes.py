@@ -247,6 +247,75 @@ def test_gunicorn_config_freezes_the_loaded_app():
         gc.set_threshold(*thresholds)
 
 
+def _gunicorn_config():
+    import importlib.util
+    from pathlib import Path
+
+    from django.conf import settings
+
+    path = Path(settings.BASE_DIR) / "config" / "gunicorn.conf.py"
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def serving_thresholds():
+    """The serving thresholds, from a full collection (every count at 0); restored after."""
+    from config.process import GC_THRESHOLDS
+
+    thresholds = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLDS)
+    gc.collect()
+    yield
+    gc.set_threshold(*thresholds)
+
+
+def _young_objects():
+    from config.process import YOUNG_BETWEEN_REQUESTS
+
+    # A few more than the mark: what the test frees meanwhile counts against it.
+    return [[] for _ in range(YOUNG_BETWEEN_REQUESTS + 1_000)]
+
+
+def test_between_requests_nothing_is_collected_while_the_young_generation_is_small(
+    serving_thresholds,
+):
+    from config.process import collect_between_requests
+
+    assert collect_between_requests() is None
+    assert gc.get_count()[1:] == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("collected", "expected", "counts_after"),
+    [
+        (None, 0, (1, 0)),  # a young collection: one more since the last middle one
+        (0, 1, (0, 1)),  # 21 young collections (threshold 20): a middle one
+        (1, 2, (0, 0)),  # 21 middle collections: a full one
+    ],
+)
+def test_between_requests_the_collector_runs_the_generation_it_would_run_next(
+    serving_thresholds, collected, expected, counts_after
+):
+    from config.process import collect_between_requests
+
+    for _ in range(0 if collected is None else 21):
+        gc.collect(collected)
+    young = _young_objects()
+    assert collect_between_requests() == expected
+    assert gc.get_count()[1:] == counts_after
+    assert len(young) > 0
+
+
+def test_gunicorn_config_collects_after_each_answer(serving_thresholds):
+    young = _young_objects()
+    _gunicorn_config().post_request(worker=None, req=None, environ={}, resp=None)
+    assert gc.get_count()[1:] == (1, 0)  # one young collection ran
+    assert len(young) > 0
+
+
 # --- Growth fixes: stored rank document (session 2), ordering=level by level (session 14) ---
 
 
