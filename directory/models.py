@@ -31,6 +31,7 @@ from simple_history.models import HistoricalRecords
 
 from directory import schedule, validation
 from directory.choices import Day, NeighborhoodKind, Source, Status
+from directory.lookups import CodesField, CodesOf
 from directory.querysets import FacilityQuerySet, ProgramQuerySet
 from directory.schedule import MINUTES_PER_DAY
 
@@ -235,6 +236,14 @@ class Facility(models.Model):
     # carries them (filtered with the `any_of` lookup, see directory.lookups).
     languages = models.JSONField(default=list, blank=True)
     payment = models.JSONField(default=list, blank=True)
+    # The same codes kept by the database as text[] on PostgreSQL (directory.lookups),
+    # what `language` and `payment` filter: an index answers them exactly (issue 6).
+    language_codes = models.GeneratedField(
+        expression=CodesOf("languages"), output_field=CodesField(), db_persist=True
+    )
+    payment_codes = models.GeneratedField(
+        expression=CodesOf("payment"), output_field=CodesField(), db_persist=True
+    )
     open_24_7 = models.BooleanField("open 24/7", default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     verified_at = models.DateField(null=True, blank=True)
@@ -254,7 +263,9 @@ class Facility(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = FacilityQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["search_text", "levels"])
+    history = HistoricalRecords(
+        excluded_fields=["search_text", "levels", "language_codes", "payment_codes"]
+    )
 
     class Meta:
         ordering = ["name", "slug"]
@@ -287,7 +298,7 @@ class Facility(models.Model):
             # wide rows (search documents make a row about 1.4 kB). Migrations 0013, 0016.
             models.Index(
                 fields=["latitude", "longitude"],
-                include=["id", "name", "slug", "languages", "payment", "levels"],
+                include=["id", "name", "slug", "language_codes", "payment_codes", "levels"],
                 name="facility_published_coords",
                 condition=Q(status=Status.PUBLISHED),
             ),
@@ -305,7 +316,7 @@ class Facility(models.Model):
             # testing them over many facilities reads this (migration 0018).
             models.Index(
                 fields=["id"],
-                include=["languages", "payment"],
+                include=["language_codes", "payment_codes"],
                 name="facility_published_codes",
                 condition=Q(status=Status.PUBLISHED),
             ),

@@ -291,7 +291,7 @@ class ProgramQuerySet(models.QuerySet):
         return (
             self.for_representation()
             .select_related("facility__organization", "facility__neighborhood")
-            .defer("facility__search_text")
+            .defer(*(f"facility__{name}" for name in SEARCHED_ONLY))
             .annotate(facility_hours_rows=RowsAsJSON(hours, HOURS_COLUMNS))
         )
 
@@ -378,6 +378,9 @@ class TableColumn(Expression):
 
 # The order of ``FacilityQuerySet.by_lowest_level``.
 LEVEL_ORDER = ("lowest_rank", "name", "slug")
+# Facility columns that are only ever searched, never shown: a representation does not
+# fetch them.
+SEARCHED_ONLY = ("search_text", "language_codes", "payment_codes")
 # The subqueries' aliases in the SQL ``LevelPages`` assembles.
 FACILITY_ALIAS, PROGRAM_ALIAS = "level_facility", "level_program"
 
@@ -553,11 +556,11 @@ class FacilityQuerySet(models.QuerySet):
 
     def speaking(self, languages):
         """Return facilities whose staff speak any of these languages."""
-        return self.filter(languages__any_of=languages)
+        return self.filter(language_codes__any_of=languages)
 
     def accepting_payment(self, options):
         """Return facilities accepting any of these payment options."""
-        return self.filter(payment__any_of=options)
+        return self.filter(payment_codes__any_of=options)
 
     def near(self, latitude, longitude, radius_mi):
         """Return facilities within radius_mi great-circle miles, annotated with distance_mi."""
@@ -724,10 +727,9 @@ class FacilityQuerySet(models.QuerySet):
             )
         closures = Closure.objects.filter(facility=OuterRef("pk")).order_by()
         hours = Hours.objects.filter(facility=OuterRef("pk")).order_by()
-        # search_text is only ever searched, never shown: not fetched.
         return (
             self.select_related("organization", "neighborhood")
-            .defer("search_text")
+            .defer(*SEARCHED_ONLY)
             .annotate(
                 closure_rows=RowsAsJSON(closures, CLOSURE_COLUMNS),
                 hours_rows=RowsAsJSON(hours, HOURS_COLUMNS),

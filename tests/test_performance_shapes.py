@@ -227,26 +227,6 @@ def test_keyword_search_matches_the_stored_search_document_on_postgresql():
     assert "numnode" not in plan  # the stop-word test folds away: one indexable predicate
 
 
-def test_gunicorn_config_freezes_the_loaded_app():
-    import importlib.util
-    from pathlib import Path
-
-    from django.conf import settings
-
-    path = Path(settings.BASE_DIR) / "config" / "gunicorn.conf.py"
-    spec = importlib.util.spec_from_file_location("gunicorn_conf", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    thresholds = gc.get_threshold()
-    try:
-        module.post_worker_init(worker=None)
-        assert gc.get_freeze_count() > 0
-        assert gc.get_threshold() == (50_000, 20, 20)
-    finally:
-        gc.unfreeze()
-        gc.set_threshold(*thresholds)
-
-
 def _gunicorn_config():
     import importlib.util
     from pathlib import Path
@@ -258,6 +238,17 @@ def _gunicorn_config():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def test_gunicorn_config_freezes_the_loaded_app():
+    thresholds = gc.get_threshold()
+    try:
+        _gunicorn_config().post_worker_init(worker=None)
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (50_000, 20, 20)
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
 
 
 @pytest.fixture
@@ -590,12 +581,66 @@ def test_a_near_search_with_language_and_payment_reads_the_coordinates_index_alo
         "status",
         "latitude",
         "longitude",
-        "languages",
-        "payment",
+        "language_codes",
+        "payment_codes",
         "name",
         "slug",
     }
     assert facility_columns(ids) <= index_columns("facility_published_coords")
+
+
+def test_the_codes_columns_follow_every_write_of_languages_and_payment():
+    """``language_codes`` and ``payment_codes`` are the database's copies (generated
+    columns): an import, a queryset update and an emptied list all show in them."""
+    load(FacilityRecord(slug="echo", languages=["en", "es"], payment=["medi-cal", "medicare"]))
+    echo = Facility.objects.filter(slug="echo")
+    imported = echo.values_list("language_codes", "payment_codes").get()
+    echo.update(languages=["ko"], payment=[])
+    updated = echo.values_list("language_codes", "payment_codes").get()
+    assert (imported, updated) == ((["en", "es"], ["medi-cal", "medicare"]), (["ko"], []))
+
+
+def test_language_and_payment_are_tested_on_the_arrays_their_exact_indexes_hold():
+    """Migration 0023: ``language`` and ``payment`` test the ``text[]`` codes (``&&``),
+    which GIN indexes answer exactly, not jsonb (``?|``: candidates PostgreSQL tested again
+    with every other condition of the bitmap). The indexes are not partial, so PostgreSQL
+    may combine them with ``facility_search_document`` (``WHERE published``): it never
+    combines two indexes whose conditions overlap. The plan at scale is in
+    docs/performance.md (session 15)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("GIN indexes are PostgreSQL's")
+    load(
+        FacilityRecord(slug="harbor", description="Trauma therapy", payment=["medi-cal"]),
+        FacilityRecord(slug="echo", description="Trauma therapy", payment=["medicare"]),
+        FacilityRecord(slug="lantern", description="Trauma therapy", languages=["ko"]),
+    )
+    queryset = (
+        Facility.objects.published()
+        .matching_text(["therapy"])
+        .accepting_payment(["medi-cal", "self-pay"])
+        .speaking(["en", "es"])
+        .order_by()
+    )
+    sql, params = queryset.values("id").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'directory_facility' "
+            "AND indexdef LIKE '%%USING gin%%'"
+        )
+        indexes = {name: definition.split(" USING ")[1] for name, definition in cursor}
+        cursor.execute(f"SELECT slug FROM directory_facility WHERE id IN ({sql})", params)
+        found = [row[0] for row in cursor.fetchall()]
+    assert found == ["harbor"]
+    assert '"payment_codes" && %s::text[]' in sql
+    assert '"language_codes" && %s::text[]' in sql
+    assert "?|" not in sql
+    assert indexes == {
+        "facility_language_codes": "gin (language_codes)",
+        "facility_payment_codes": "gin (payment_codes)",
+        "facility_search_document": (
+            "gin (search_document) WHERE ((status)::text = 'published'::text)"
+        ),
+    }
 
 
 def test_a_program_near_search_tests_the_circle_on_the_facility_it_joins(api):
