@@ -13,11 +13,11 @@ cost"). The thresholds are Instagram's published approach in spirit; the values 
 
 A young collection at that threshold walks about 50,000 objects: a 15–25 ms pause in
 one request of about 30 (session 15, docs/performance.md), the slowest 3 % of search
-answers. So between requests (gunicorn's ``post_request``, once the answer is sent) the
-collections the collector would soon run inside a request run instead, when the young
-generation holds ``YOUNG_BETWEEN_REQUESTS`` objects: the same work, a smaller pause each
-time, and none while a client waits. The thresholds stay as the backstop for a request
-that allocates more on its own.
+answers. So between requests (config/workers.py: once gunicorn's sync worker has sent
+an answer and released the request) the collection the collector would soon run inside
+a request runs instead, when the young generation holds ``YOUNG_BETWEEN_REQUESTS``
+objects: the same work, smaller pauses, and none while a client waits. The thresholds
+stay as the backstop for a request that allocates more on its own.
 """
 
 import gc
@@ -40,9 +40,12 @@ def collect_between_requests():
     """Run the collection the collector would run next, if the young generation is big
     enough to make one worth it; return the generation collected, or None.
 
-    The generation is CPython's choice at a young collection: the oldest whose count
-    passed its threshold (middle: young collections since the last middle one; full:
-    middle collections since the last full one). Frozen objects are never walked.
+    The generation is the oldest whose count passed its threshold (middle: young
+    collections since the last middle one; full: middle collections since the last full
+    one), as CPython chooses at a young collection, except that CPython also puts off a
+    full one while few objects have reached the old generation since the last
+    (``long_lived_pending``, which Python code cannot read): here a full collection runs
+    every 441 young ones, walking only what reached the old generation since the freeze.
     """
     young, middle, old = gc.get_count()
     if young < YOUNG_BETWEEN_REQUESTS:

@@ -780,9 +780,10 @@ class SearchSamples:
     def sample(self, runs):
         """Time ``runs`` requests, then ``runs`` executions of their statements.
 
-        Between requests, what gunicorn's ``post_request`` runs once an answer is sent
-        (``collect_between_requests``; it collects nothing unless ``--gc-freeze`` set the
-        serving thresholds), untimed as a client does not wait for it.
+        Between requests, what the serving worker runs once it has sent an answer
+        (config/workers.py: ``collect_between_requests``; it collects nothing unless
+        ``--gc-freeze`` set the serving thresholds), untimed as a client does not wait
+        for it.
         """
         for _ in range(runs):
             clock = time.perf_counter()

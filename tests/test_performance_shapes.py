@@ -280,19 +280,21 @@ def test_between_requests_nothing_is_collected_while_the_young_generation_is_sma
 
 
 @pytest.mark.parametrize(
-    ("collected", "expected", "counts_after"),
+    ("collected", "times", "expected", "counts_after"),
     [
-        (None, 0, (1, 0)),  # a young collection: one more since the last middle one
-        (0, 1, (0, 1)),  # 21 young collections (threshold 20): a middle one
-        (1, 2, (0, 0)),  # 21 middle collections: a full one
+        (None, 0, 0, (1, 0)),  # a young collection: one more since the last middle one
+        (0, 20, 0, (21, 0)),  # 20 young collections (threshold 20): still a young one
+        (0, 21, 1, (0, 1)),  # 21 young collections: a middle one
+        (1, 20, 0, (1, 20)),  # 20 middle collections: not yet a full one
+        (1, 21, 2, (0, 0)),  # 21 middle collections: a full one
     ],
 )
 def test_between_requests_the_collector_runs_the_generation_it_would_run_next(
-    serving_thresholds, collected, expected, counts_after
+    serving_thresholds, collected, times, expected, counts_after
 ):
     from config.process import collect_between_requests
 
-    for _ in range(0 if collected is None else 21):
+    for _ in range(times):
         gc.collect(collected)
     young = _young_objects()
     assert collect_between_requests() == expected
@@ -300,11 +302,28 @@ def test_between_requests_the_collector_runs_the_generation_it_would_run_next(
     assert len(young) > 0
 
 
-def test_gunicorn_config_collects_after_each_answer(serving_thresholds):
-    young = _young_objects()
-    _gunicorn_config().post_request(worker=None, req=None, environ={}, resp=None)
-    assert gc.get_count()[1:] == (1, 0)  # one young collection ran
-    assert len(young) > 0
+def test_gunicorn_workers_collect_once_a_request_is_handled_and_released(monkeypatch):
+    """config/workers.py: the collection runs after gunicorn's sync worker has handled the
+    request (answer sent, connection closed), even when handling it failed."""
+    from gunicorn.workers.sync import SyncWorker
+
+    from config import workers
+
+    events = []
+
+    def handle(worker, listener, client, addr):
+        events.append(("handled", client))
+        if client == "broken":
+            raise OSError("reset by peer")
+
+    monkeypatch.setattr(SyncWorker, "handle", handle)
+    monkeypatch.setattr(workers, "collect_between_requests", lambda: events.append("collected"))
+    worker = workers.CollectingSyncWorker.__new__(workers.CollectingSyncWorker)
+    worker.handle(None, "client", None)
+    with pytest.raises(OSError):
+        worker.handle(None, "broken", None)
+    assert _gunicorn_config().worker_class == "config.workers.CollectingSyncWorker"
+    assert events == [("handled", "client"), "collected", ("handled", "broken"), "collected"]
 
 
 # --- Growth fixes: stored rank document (session 2), ordering=level by level (session 14) ---

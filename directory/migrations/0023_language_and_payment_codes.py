@@ -14,8 +14,8 @@ session 15).
   100,000 facilities in 30 ms instead of 63 under ``EXPLAIN ANALYZE``.
 - The covering indexes hold the arrays instead of the JSON (the filters read them).
 
-Adding the columns rewrites ``directory_facility`` (about 3 s per 100,000 facilities,
-with the table locked); run ``VACUUM (ANALYZE) directory_facility`` afterwards. SQLite
+Adding the columns rewrites ``directory_facility`` (about 6 s in all at 100,000
+facilities, with the table locked); run ``VACUUM (ANALYZE) directory_facility`` afterwards. SQLite
 rebuilds the table, which drops its data-version triggers (0007): they are put back,
 both ways, as 0010 does.
 """
