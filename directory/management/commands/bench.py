@@ -36,7 +36,8 @@ class Command(BaseCommand):
             "--gc-freeze",
             action="store_true",
             help="tune the garbage collector before timing, as gunicorn workers do "
-            "(config/process.py)",
+            "(config/process.py; they also collect between requests, which the timing "
+            "leaves out either way: config/workers.py)",
         )
         parser.add_argument(
             "--alongside",
