@@ -785,12 +785,16 @@ class SearchSamples:
         ``--gc-freeze`` set the serving thresholds), untimed as a client does not wait
         for it.
         """
-        for _ in range(runs):
-            clock = time.perf_counter()
-            self.client.get(self.url)
-            self.api.append(time.perf_counter() - clock)
-            collect_between_requests()
+        self.api += [self._timed_request() for _ in range(runs)]
         self.sql += [_time_statements(self.statements) for _ in range(runs)]
+
+    def _timed_request(self):
+        """Seconds one request took; then what the serving worker runs between requests."""
+        clock = time.perf_counter()
+        self.client.get(self.url)
+        seconds = time.perf_counter() - clock
+        collect_between_requests()
+        return seconds
 
     def result(self):
         if self.error:
@@ -824,12 +828,7 @@ class SearchSamples:
         """The p50 of ``runs`` answers from the answer cache (the first stores it)."""
         with override_settings(API_CACHE_SECONDS=CACHED_SECONDS):
             self.client.get(self.url)  # stored
-            cached = []
-            for _ in range(runs):
-                clock = time.perf_counter()
-                self.client.get(self.url)
-                cached.append(time.perf_counter() - clock)
-                collect_between_requests()
+            cached = [self._timed_request() for _ in range(runs)]
         return _ms(percentile(cached, 0.5))
 
 
@@ -881,6 +880,15 @@ def measure(url, *, runs, warm_up=WARM_UP, with_explain=False, alongside=None):
 
 # Requests (then statement replays) per turn on each database when timing side by side.
 ALONGSIDE_TURN = 10
+ALONGSIDE_ENGINE = "--alongside {url}: not the configured database's engine"
+ALONGSIDE_DATASET = (
+    "--alongside: {name} holds no synthetic dataset of this seed (load one there first, "
+    "e.g. with bench_import)"
+)
+ALONGSIDE_UNREACHABLE = "--alongside: {name} does not answer: {error}"
+ALONGSIDE_UNMIGRATED = (
+    "--alongside: {name} has unapplied migrations: run migrate there, then VACUUM (ANALYZE)"
+)
 
 
 class Alongside:
@@ -951,17 +959,6 @@ class Alongside:
 
     def close(self):
         self.wrapper.close()
-
-
-ALONGSIDE_ENGINE = "--alongside {url}: not the configured database's engine"
-ALONGSIDE_DATASET = (
-    "--alongside: {name} holds no synthetic dataset of this seed (load one there first, "
-    "e.g. with bench_import)"
-)
-ALONGSIDE_UNREACHABLE = "--alongside: {name} does not answer: {error}"
-ALONGSIDE_UNMIGRATED = (
-    "--alongside: {name} has unapplied migrations: run migrate there, then VACUUM (ANALYZE)"
-)
 
 
 def run_query_mix(

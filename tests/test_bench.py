@@ -4,6 +4,7 @@ Small runs only and no timing assertions: the figures belong to docs/performance
 """
 
 import json
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -296,12 +297,21 @@ def test_alongside_refuses_a_database_that_does_not_answer():
 
 def test_between_timed_requests_it_runs_what_gunicorn_runs_after_each_answer(monkeypatch):
     """The serving worker's collection (config/workers.py) runs after each timed request,
-    once its time is taken."""
+    outside its time: on a clock that ticks once a reading, and 100 times during a
+    collection, every request took one tick."""
+    ticks = {"now": 0, "collections": 0}
+
+    def perf_counter():
+        ticks["now"] += 1
+        return ticks["now"]
+
+    def collect():
+        ticks["now"] += 100
+        ticks["collections"] += 1
+
     samples = bench.SearchSamples("/api/v1/care-levels/")
-    timed_before = []  # how many requests were timed when each collection ran
-    monkeypatch.setattr(
-        bench, "collect_between_requests", lambda: timed_before.append(len(samples.api))
-    )
     assert samples.prepare(warm_up=1)
+    monkeypatch.setattr(bench, "time", SimpleNamespace(perf_counter=perf_counter))
+    monkeypatch.setattr(bench, "collect_between_requests", collect)
     samples.sample(7)
-    assert timed_before == [1, 2, 3, 4, 5, 6, 7]
+    assert (samples.api, ticks["collections"]) == ([1] * 7, 7)
