@@ -961,6 +961,23 @@ class Alongside:
         self.wrapper.close()
 
 
+@contextmanager
+def timing_settings():
+    """The settings searches are timed under in-process (``run_query_mix``, or ``measure``
+    of any URL in a shell).
+
+    DEBUG off: the debug cursor's bookkeeping is not what production pays. The test
+    client's host allowed, and no throttling, which would answer 429s. The answer cache
+    off: repeated requests would time the cache, not the search (the cached figures are
+    measured apart, as api_cached_p50_ms, and under gunicorn).
+    """
+    hosts = [*settings.ALLOWED_HOSTS, "testserver"]
+    with override_settings(
+        DEBUG=False, ALLOWED_HOSTS=hosts, ANON_THROTTLE_RATE="none", API_CACHE_SECONDS=0
+    ):
+        yield
+
+
 def run_query_mix(
     *,
     runs,
@@ -983,14 +1000,7 @@ def run_query_mix(
     gc.collect()
     if gc_freeze:
         settle_garbage_collector()
-    # DEBUG off while timing: the debug cursor's bookkeeping is not what production pays.
-    # The test client's host must be allowed, and throttling would answer 429s. The answer
-    # cache is off: repeated requests would time the cache, not the search (the cached
-    # figures are measured apart, as api_cached_p50_ms, and under gunicorn).
-    hosts = [*settings.ALLOWED_HOSTS, "testserver"]
-    with override_settings(
-        DEBUG=False, ALLOWED_HOSTS=hosts, ANON_THROTTLE_RATE="none", API_CACHE_SECONDS=0
-    ):
+    with timing_settings():
         for name, url in query_mix().items():
             if names and name not in names:
                 continue

@@ -315,3 +315,25 @@ def test_between_timed_requests_it_runs_what_gunicorn_runs_after_each_answer(mon
     monkeypatch.setattr(bench, "collect_between_requests", collect)
     samples.sample(7)
     assert (samples.api, ticks["collections"]) == ([1] * 7, 7)
+
+
+def test_any_url_can_be_timed_as_the_mix_is(settings):
+    """``timing_settings`` (what run_query_mix times under) lets a shell time a URL outside
+    the mix (docs/performance.md, session 16): DEBUG off, the test client's host allowed,
+    no throttle, no answer cache, and the settings back as they were afterwards."""
+    settings.DEBUG, settings.API_CACHE_SECONDS = True, 600
+    load(
+        FacilityRecord(slug="harbor", neighborhood="echo-park"),
+        FacilityRecord(slug="lantern", neighborhood="echo-park"),
+        FacilityRecord(slug="willow", neighborhood="long-beach"),
+    )
+    with bench.timing_settings():
+        from django.conf import settings as during
+
+        timed = (during.DEBUG, "testserver" in during.ALLOWED_HOSTS)
+        limits = (during.ANON_THROTTLE_RATE, during.API_CACHE_SECONDS)
+        result = bench.measure("/api/v1/facilities/?neighborhood=echo-park&page_size=1", runs=2)
+    assert (timed, limits) == ((False, True), ("none", 0))
+    assert (settings.DEBUG, settings.API_CACHE_SECONDS) == (True, 600)
+    assert (result["status"], result["count"], result["results"]) == (200, 2, 1)
+    assert len(result["statements"]) == result["queries"] == 3
