@@ -1282,6 +1282,142 @@ def format_table(queries):
     return "\n".join(lines)
 
 
+# Issue 6's targets: API p50 at most 3 × SQL p50 (at the larger size), p95 at the larger
+# size at most 3 × p95 at the smaller, the typical search at least 40 % of the trivial
+# endpoint's requests/s (answer cache on, as deployed), at most 6 queries a search.
+OVERHEAD_LIMIT = 3
+GROWTH_LIMIT = 3
+THROUGHPUT_SHARE = 0.4
+QUERIES_LIMIT = 6
+
+
+def _worst(ratios, limit):
+    """How many of ``{query: ratio}`` are within ``limit``, and the highest."""
+    name = max(ratios, key=ratios.get)
+    return {
+        "limit": limit,
+        "met": sum(ratio <= limit for ratio in ratios.values()),
+        "of": len(ratios),
+        "highest": {"query": name, "ratio": ratios[name]},
+    }
+
+
+def targets(report):
+    """Return how the report's figures stand against issue 6's targets.
+
+    With ``alongside`` the growth target compares each search's p95 on the larger dataset
+    with its p95 on the smaller (whichever database is the configured one), and the
+    overhead target is taken on the larger. Searches that did not answer 200 are left
+    out (``not_timed``).
+
+    ``python_shift_ms`` (side by side only) asks whether any one change ``d`` of every
+    request's Python time, the same number of milliseconds at both sizes (negative: a
+    cut), would meet both ratio targets for every search with today's SQL: growth needs
+    ``d ≥ (p95 large − 3 × p95 small) / 2`` for each search, overhead ``d ≤ 3 × SQL p50 −
+    API p50`` (at the larger size). ``one_shift_meets_both`` is whether the largest of
+    the one is at most the smallest of the other. It is a model: a change of Python time
+    moves p50 and p95 alike, and the SQL stays as it is.
+    """
+    timed = {name: t for name, t in report["queries"].items() if "api_p50_ms" in t}
+    alongside = {
+        name: t["alongside"] for name, t in timed.items() if "api_p50_ms" in t.get("alongside", {})
+    }
+    here_larger = True
+    if "alongside" in report:
+        here_larger = (
+            report["dataset"]["synthetic_facilities"]
+            >= report["alongside"]["dataset"]["synthetic_facilities"]
+        )
+    if here_larger:
+        larger, smaller = timed, alongside
+    else:
+        larger, smaller = alongside, timed
+    figures = {
+        "not_timed": sorted(set(report["queries"]) - set(timed)),
+        "overhead": None,
+        "growth": None,
+        "python_shift_ms": None,
+        "throughput": None,
+        "queries": None,
+    }
+    overhead = {n: t["api_over_sql_p50"] for n, t in larger.items() if t["api_over_sql_p50"]}
+    if overhead:
+        figures["overhead"] = _worst(overhead, OVERHEAD_LIMIT)
+    both = sorted(set(larger) & set(smaller))
+    if both:
+        growth = {n: round(larger[n]["api_p95_ms"] / smaller[n]["api_p95_ms"], 2) for n in both}
+        figures["growth"] = _worst(growth, GROWTH_LIMIT)
+        needs = {
+            n: (larger[n]["api_p95_ms"] - GROWTH_LIMIT * smaller[n]["api_p95_ms"])
+            / (GROWTH_LIMIT - 1)
+            for n in both
+        }
+        allows = {
+            n: OVERHEAD_LIMIT * larger[n]["sql_p50_ms"] - larger[n]["api_p50_ms"] for n in both
+        }
+        least, most = max(needs, key=needs.get), min(allows, key=allows.get)
+        figures["python_shift_ms"] = {
+            "growth_needs_at_least": {"query": least, "ms": round(needs[least], 2)},
+            "overhead_allows_at_most": {"query": most, "ms": round(allows[most], 2)},
+            "one_shift_meets_both": needs[least] <= allows[most],
+        }
+    if report.get("search_over_trivial_rps") is not None:
+        ratio = report["search_over_trivial_rps"]
+        figures["throughput"] = {
+            "limit": THROUGHPUT_SHARE,
+            "ratio": ratio,
+            "met": ratio >= THROUGHPUT_SHARE,
+        }
+    # On either database: a search's plan may differ with the size.
+    counts = [(t["queries"], n) for side in (timed, alongside) for n, t in side.items()]
+    if counts:
+        most, name = max(counts, key=lambda pair: pair[0])
+        figures["queries"] = {
+            "limit": QUERIES_LIMIT,
+            "highest": {"query": name, "queries": most},
+            "met": most <= QUERIES_LIMIT,
+        }
+    return figures
+
+
+def format_targets(figures):
+    """Return ``targets``' figures as lines of text."""
+    lines = []
+    for key, title in (("overhead", "API/SQL p50"), ("growth", "p95 larger/smaller")):
+        figure = figures[key]
+        if figure is not None:
+            highest = figure["highest"]
+            lines.append(
+                f"{title} <= {figure['limit']}: {figure['met']} of {figure['of']}; highest "
+                f"{highest['query']} {highest['ratio']}"
+            )
+    shift = figures["python_shift_ms"]
+    if shift is not None:
+        needs, allows = shift["growth_needs_at_least"], shift["overhead_allows_at_most"]
+        lines.append(
+            f"one change of every request's Python time, in ms: growth needs at least "
+            f"{needs['ms']} ({needs['query']}), overhead allows at most {allows['ms']} "
+            f"({allows['query']}): "
+            + ("both can be met" if shift["one_shift_meets_both"] else "no change meets both")
+        )
+    throughput = figures["throughput"]
+    if throughput is not None:
+        lines.append(
+            f"typical search / trivial requests/s >= {throughput['limit']}: {throughput['ratio']}"
+            + ("" if throughput["met"] else " (not met)")
+        )
+    queries = figures["queries"]
+    if queries is not None:
+        highest = queries["highest"]
+        lines.append(
+            f"queries per search <= {queries['limit']}: at most {highest['queries']} "
+            f"({highest['query']})"
+        )
+    if figures["not_timed"]:
+        lines.append("not timed (no 200): " + ", ".join(figures["not_timed"]))
+    return "\n".join(lines)
+
+
 def run(
     *,
     facilities,
@@ -1353,5 +1489,6 @@ def run(
             )
     if held is not None:
         report["alongside"] = held
+    report["targets"] = targets(report)
     report["load_average_after"] = _load_average()
     return report

@@ -277,6 +277,11 @@ def test_alongside_times_each_search_on_both_databases_in_turns(monkeypatch):
     assert (there["status"], there["count"], there["queries"]) == (200, timing["count"], 3)
     assert timing["api_p95_over_alongside"] == round(timing["api_p95_ms"] / there["api_p95_ms"], 2)
     assert report["alongside"]["dataset"]["synthetic_facilities"] == 200
+    growth = report["targets"]["growth"]
+    assert (growth["of"], growth["highest"]) == (
+        1,
+        {"query": "neighborhood", "ratio": timing["api_p95_over_alongside"]},
+    )
 
 
 def test_alongside_refuses_another_engine(tmp_path):
@@ -337,3 +342,91 @@ def test_any_url_can_be_timed_as_the_mix_is(settings):
     assert (settings.DEBUG, settings.API_CACHE_SECONDS) == (True, 600)
     assert (result["status"], result["count"], result["results"]) == (200, 2, 1)
     assert len(result["statements"]) == result["queries"] == 3
+
+
+def timing(api_p50, api_p95, sql_p50, queries=3):
+    return {
+        "api_p50_ms": api_p50,
+        "api_p95_ms": api_p95,
+        "sql_p50_ms": sql_p50,
+        "api_over_sql_p50": round(api_p50 / sql_p50, 2),
+        "queries": queries,
+        "status": 200,
+    }
+
+
+def side_by_side_report():
+    """The configured database holds the smaller dataset; the larger one is alongside."""
+    return {
+        "dataset": {"synthetic_facilities": 10_000},
+        "alongside": {"dataset": {"synthetic_facilities": 100_000}},
+        "search_over_trivial_rps": 0.62,
+        "queries": {
+            "cheap": {**timing(9.0, 24.0, 2.0), "alongside": timing(15.0, 22.0, 3.0)},
+            "counts": {**timing(42.0, 50.0, 16.0), "alongside": timing(113.0, 144.0, 94.0, 4)},
+            "broken": {"url": "/api/v1/x", "status": 500, "error": "boom"},
+        },
+    }
+
+
+def test_targets_compare_the_larger_dataset_with_the_smaller_whichever_is_configured():
+    figures = bench.targets(side_by_side_report())
+
+    assert figures == {
+        "not_timed": ["broken"],
+        # At the larger size: 15/3 and 113/94.
+        "overhead": {"limit": 3, "met": 1, "of": 2, "highest": {"query": "cheap", "ratio": 5.0}},
+        # 22/24 and 144/50.
+        "growth": {"limit": 3, "met": 2, "of": 2, "highest": {"query": "counts", "ratio": 2.88}},
+        # Growth needs d ≥ (22 − 72)/2 = −25 and (144 − 150)/2 = −3; overhead allows
+        # d ≤ 9 − 15 = −6 and 282 − 113 = 169: −3 > −6.
+        "python_shift_ms": {
+            "growth_needs_at_least": {"query": "counts", "ms": -3.0},
+            "overhead_allows_at_most": {"query": "cheap", "ms": -6.0},
+            "one_shift_meets_both": False,
+        },
+        "throughput": {"limit": 0.4, "ratio": 0.62, "met": True},
+        # On either database (4 alongside).
+        "queries": {"limit": 6, "highest": {"query": "counts", "queries": 4}, "met": True},
+    }
+    assert bench.format_targets(figures).splitlines() == [
+        "API/SQL p50 <= 3: 1 of 2; highest cheap 5.0",
+        "p95 larger/smaller <= 3: 2 of 2; highest counts 2.88",
+        "one change of every request's Python time, in ms: growth needs at least -3.0 "
+        "(counts), overhead allows at most -6.0 (cheap): no change meets both",
+        "typical search / trivial requests/s >= 0.4: 0.62",
+        "queries per search <= 6: at most 4 (counts)",
+        "not timed (no 200): broken",
+    ]
+
+
+def test_targets_say_when_one_change_of_python_time_meets_both():
+    report = side_by_side_report()
+    report["queries"]["cheap"]["alongside"] = timing(8.0, 20.0, 3.0)  # allows 9 − 8 = 1
+    shift = bench.targets(report)["python_shift_ms"]
+    assert shift == {
+        "growth_needs_at_least": {"query": "counts", "ms": -3.0},
+        "overhead_allows_at_most": {"query": "cheap", "ms": 1.0},
+        "one_shift_meets_both": True,
+    }
+
+
+def test_targets_without_alongside_or_http_leave_growth_and_throughput_out(tmp_path):
+    report = run_bench(tmp_path, "--only", "neighborhood", "--only", "deep_page")
+    figures = report["targets"]
+    timings = report["queries"]
+    ratios = {name: timings[name]["api_over_sql_p50"] for name in ("neighborhood", "deep_page")}
+    highest = max(ratios, key=ratios.get)
+    assert figures == {
+        "not_timed": [],
+        "overhead": {
+            "limit": 3,
+            "met": sum(ratio <= 3 for ratio in ratios.values()),
+            "of": 2,
+            "highest": {"query": highest, "ratio": ratios[highest]},
+        },
+        "growth": None,
+        "python_shift_ms": None,
+        "throughput": None,
+        "queries": {"limit": 6, "highest": {"query": "deep_page", "queries": 4}, "met": True},
+    }

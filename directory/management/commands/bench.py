@@ -112,6 +112,7 @@ class Command(BaseCommand):
                 f"{report['search_over_trivial_rps']:.2f} and "
                 f"{report['uncached_search_over_trivial_rps']:.2f})"
             )
+        self.stdout.write("issue 6's targets:\n" + bench.format_targets(report["targets"]))
         failed = {n: t["status"] for n, t in report["queries"].items() if t["status"] != 200}
         failed |= {
             f"{n} (alongside)": t["alongside"]["status"]
