@@ -429,6 +429,16 @@ def test_a_ratio_just_over_a_limit_is_not_met_though_it_shows_rounded():
     ]
 
 
+def test_a_search_timed_at_zero_is_left_out_of_the_ratio_it_would_divide_by_zero():
+    report = side_by_side_report()
+    del report["queries"]["far"]
+    report["queries"]["counts"]["alongside"]["sql_p50_ms"] = 0.0  # overhead: SQL p50 at 100k
+    report["queries"]["cheap"]["api_p95_ms"] = 0.0  # growth: p95 at 10k
+    figures = bench.targets(report)
+    assert (figures["overhead"]["of"], figures["overhead"]["highest"]["query"]) == (1, "cheap")
+    assert (figures["growth"]["of"], figures["growth"]["highest"]["query"]) == (1, "counts")
+
+
 def test_targets_without_alongside_or_http_leave_growth_and_throughput_out(tmp_path):
     report = run_bench(tmp_path, "--only", "neighborhood", "--only", "deep_page")
     figures = report["targets"]
