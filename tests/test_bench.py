@@ -349,7 +349,6 @@ def timing(api_p50, api_p95, sql_p50, queries=3):
         "api_p50_ms": api_p50,
         "api_p95_ms": api_p95,
         "sql_p50_ms": sql_p50,
-        "api_over_sql_p50": round(api_p50 / sql_p50, 2),
         "queries": queries,
         "status": 200,
     }
@@ -375,7 +374,7 @@ def test_targets_compare_the_larger_dataset_with_the_smaller_whichever_is_config
     figures = bench.targets(side_by_side_report())
 
     assert figures == {
-        "not_timed": ["broken", "far (alongside)"],
+        "not_timed": {"broken": 500, "far (alongside)": 500},
         # At the larger size: 15/3 and 113/94.
         "overhead": {"limit": 3, "met": 1, "of": 2, "highest": {"query": "cheap", "ratio": 5.0}},
         # 22/24 and 144/50.
@@ -398,7 +397,7 @@ def test_targets_compare_the_larger_dataset_with_the_smaller_whichever_is_config
         "(counts), overhead allows at most -6.0 (cheap): no change meets both",
         "typical search / trivial requests/s >= 0.4: 0.62",
         "queries per search <= 6: at most 4 (counts)",
-        "not timed (no 200): broken, far (alongside)",
+        "not timed (no 200): broken 500, far (alongside) 500",
     ]
 
 
@@ -449,7 +448,7 @@ def test_targets_without_alongside_or_http_leave_growth_and_throughput_out(tmp_p
     }
     highest = max(ratios, key=ratios.get)
     assert figures == {
-        "not_timed": [],
+        "not_timed": {},
         "overhead": {
             "limit": 3,
             "met": sum(ratio <= 3 for ratio in ratios.values()),
@@ -461,3 +460,11 @@ def test_targets_without_alongside_or_http_leave_growth_and_throughput_out(tmp_p
         "throughput": None,
         "queries": {"limit": 6, "highest": {"query": "deep_page", "queries": 4}, "met": True},
     }
+
+
+def test_a_search_that_does_not_answer_200_fails_the_command_with_its_status(tmp_path, monkeypatch):
+    monkeypatch.setitem(bench.QUERY_MIX, "neighborhood", "/api/v1/facilities/?radius_mi=5")
+    with pytest.raises(
+        CommandError, match=r"^queries that did not answer 200: \{'neighborhood': 400\}$"
+    ):
+        run_bench(tmp_path, "--only", "neighborhood")
